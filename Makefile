@@ -1,0 +1,51 @@
+# The README's two commands: `make up` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+HOST   ?= 127.0.0.1
+PORT   ?= 8765
+DATA   ?= var
+
+.PHONY: up test lint fmt bench clean install install-dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Stamps re-install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[gridops]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make up: install, create the embedded SQLite grid database on first run, serve Grid Ops over HTTP.
+up: install
+	@mkdir -p $(DATA)
+	$(VENV)/bin/bastion gridops serve --transport http --host $(HOST) --port $(PORT) --db sqlite:///$(DATA)/gridops.db
+
+## make test: install the dev extras and run every test (PostgreSQL/Redis tests use the local services).
+test: install-dev
+	$(PY) -m pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/ruff format --check src tests bench examples
+	$(VENV)/bin/mypy
+
+fmt: install-dev
+	$(VENV)/bin/ruff format src tests bench examples
+	$(VENV)/bin/ruff check --fix src tests bench examples
+
+## make bench: every benchmark; each prints a table and writes JSON under bench/results/.
+bench: install-dev
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) $(DATA) .pytest_cache .mypy_cache .ruff_cache

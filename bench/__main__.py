@@ -1,0 +1,26 @@
+"""``python -m bench``: run every benchmark module listed in ``BENCHES`` that is present."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+
+# Each module exposes ``main(argv: list[str] | None = None) -> int``.
+BENCHES = ["bench.gridops", "bench.gateway", "bench.audit", "bench.detectors", "bench.sandbox", "bench.fuzz"]
+
+
+def main() -> int:
+    selected = sys.argv[1:] or BENCHES
+    status = 0
+    for name in selected:
+        module_name = name if name.startswith("bench.") else f"bench.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        status |= int(module.main([]))
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

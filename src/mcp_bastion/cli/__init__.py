@@ -1,0 +1,1 @@
+"""The ``bastion`` command line: thin Typer commands that call composition roots."""

@@ -1,0 +1,37 @@
+"""Entry point of the ``bastion`` CLI.
+
+Each command group lives in its own module under :mod:`mcp_bastion.cli` and is registered
+here. Commands stay thin: parse, call a composition root, print.
+"""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="bastion",
+    help="mcp-bastion: a security layer for the Model Context Protocol.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """mcp-bastion: a security layer for the Model Context Protocol."""
+
+
+def _register() -> None:
+    # Registration is explicit so the listing of this function is the CLI's table of contents.
+    # Applications built on mcp_bastion (gridops) plug in through the ``bastion.cli`` entry
+    # point group, so this package never imports them (the layering test enforces it).
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="bastion.cli"):
+        app.add_typer(ep.load(), name=ep.name)
+
+
+_register()

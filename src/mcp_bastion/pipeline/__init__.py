@@ -1,0 +1,1 @@
+"""The guard pipeline: every Exchange passes one ordered chain of guards."""
