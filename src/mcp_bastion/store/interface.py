@@ -1,0 +1,124 @@
+"""Store interfaces: small protocols, one per kind of state.
+
+Common contract for every implementation (memory, SQLite, PostgreSQL, Redis):
+
+- Concurrency: safe to call from many tasks at once and, for shared back ends, from
+  several gateway processes at once. Each method is atomic on its own.
+- Failure: a back end that cannot be reached raises ``StoreUnavailableError`` (never
+  returns a guess); callers in the pipeline turn that into a denial with a reason, and
+  the next call tries again, so service recovers on its own when the back end is back.
+- Values are plain data (frozen dataclasses, str, bytes); nothing here executes code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+__all__ = [
+    "Approval",
+    "ApprovalStatus",
+    "ApprovalStore",
+    "Pin",
+    "PinStatus",
+    "PinStore",
+    "RateLimitStore",
+    "StateStore",
+]
+
+
+class PinStatus(StrEnum):
+    APPROVED = "approved"  # pinned on first contact or approved by an operator
+    QUARANTINED = "quarantined"  # changed or new after first contact: hidden and refused
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """The pinned digest of one item of an upstream's surface.
+
+    ``key`` names the item, e.g. ``tool:get_asset``, ``prompt:outage_triage``,
+    ``resource_template:grid://assets/{asset_id}``, ``instructions``. ``snapshot`` is
+    the canonical JSON of the item as last seen (for ``bastion pins diff``);
+    ``approved_snapshot`` the one last approved (``None`` for a never-approved new item).
+    """
+
+    upstream: str
+    key: str
+    digest: str
+    status: PinStatus
+    snapshot: str
+    approved_digest: str | None = None
+    approved_snapshot: str | None = None
+    updated_at: float = 0.0
+
+
+class PinStore(Protocol):
+    """Pins per upstream. ``put`` replaces the pin for (upstream, key) atomically."""
+
+    async def load(self, upstream: str) -> Mapping[str, Pin]: ...
+
+    async def put(self, pin: Pin) -> None: ...
+
+    async def list_all(self) -> Sequence[Pin]: ...
+
+
+class RateLimitStore(Protocol):
+    """Token buckets. ``take`` refills by elapsed time and takes ``cost`` atomically."""
+
+    async def take(
+        self, key: str, *, capacity: float, refill_per_second: float, cost: float = 1.0
+    ) -> tuple[bool, float]:
+        """Return ``(allowed, retry_after_seconds)``; ``retry_after`` is 0 when allowed."""
+        ...
+
+
+class StateStore(Protocol):
+    """Short-lived shared state (session bindings, MRTR keys, nonces) with a TTL."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, *, ttl_seconds: float) -> None: ...
+
+    async def set_if_absent(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        """Store only when absent (e.g. single-use nonces); True if stored."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A request that a guard answered with ASK: waiting for a human."""
+
+    id: str
+    principal: str
+    upstream: str
+    method: str
+    target: str
+    arguments_digest: str
+    summary: Mapping[str, Any]
+    status: ApprovalStatus
+    created_at: float
+    decided_by: str | None = None
+    decided_at: float | None = None
+
+
+class ApprovalStore(Protocol):
+    """Human approvals. ``decide`` only moves a PENDING approval (atomic compare-and-set)."""
+
+    async def create(self, approval: Approval) -> None: ...
+
+    async def get(self, approval_id: str) -> Approval | None: ...
+
+    async def decide(self, approval_id: str, status: ApprovalStatus, decided_by: str) -> Approval | None: ...
+
+    async def list_pending(self) -> Sequence[Approval]: ...
