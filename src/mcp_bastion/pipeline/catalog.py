@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -61,14 +61,7 @@ class Catalog:
     def _update(self, upstream: str, **changes: Any) -> None:
         with self._lock:
             current = self._surfaces.get(upstream, UpstreamSurface())
-            values = {
-                "instructions": current.instructions,
-                "tools": current.tools,
-                "prompts": current.prompts,
-                "resource_templates": current.resource_templates,
-            }
-            values.update(changes)
-            self._surfaces[upstream] = UpstreamSurface(**values)
+            self._surfaces[upstream] = replace(current, **changes)
 
 
 def _by_key(items: Sequence[Mapping[str, Any]], key: str) -> Mapping[str, Mapping[str, Any]]:
