@@ -30,6 +30,9 @@ def _register() -> None:
     # point group, so this package never imports them (the layering test enforces it).
     from importlib.metadata import entry_points
 
+    from mcp_bastion.cli import call_cmd
+
+    app.command("call")(call_cmd.call)
     for ep in entry_points(group="bastion.cli"):
         app.add_typer(ep.load(), name=ep.name)
 
