@@ -1,0 +1,124 @@
+"""Composition root of the gateway: config -> stores, chains, upstreams, Gateway core.
+
+``GatewayRuntime`` owns everything with a lifetime (upstream connections, stores, the
+audit recorder) and is used as an async context manager by both the HTTP gateway and
+``bastion wrap``. Building never contacts an upstream; ``start`` does first contact.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+from mcp_types import JSONRPCNotification
+
+from mcp_bastion.config import BastionConfig
+from mcp_bastion.config.upstreams import Upstream
+from mcp_bastion.errors import ConfigError
+from mcp_bastion.gateway.core import Gateway, Recorder
+from mcp_bastion.pipeline.catalog import Catalog
+from mcp_bastion.pipeline.chain import Chain, GuardStores, build_chain
+from mcp_bastion.transports.openers import http_opener, stdio_opener
+from mcp_bastion.transports.upstream import Opener, UpstreamConnection
+
+__all__ = ["GatewayRuntime"]
+
+logger = logging.getLogger(__name__)
+
+
+class GatewayRuntime:
+    """Everything a running gateway (or wrapper) needs, built from one config."""
+
+    def __init__(
+        self,
+        config: BastionConfig,
+        *,
+        namespace: bool = True,
+        stores: GuardStores | None = None,
+        recorder: Recorder | None = None,
+        extras: dict[str, Any] | None = None,
+        notify_downstream: Callable[[JSONRPCNotification], Awaitable[None]] | None = None,
+    ) -> None:
+        if not config.upstreams:
+            raise ConfigError("upstreams: at least one upstream server is required")
+        self.config = config
+        self.catalog = Catalog()
+        self.stores = stores or GuardStores()
+        self.c2s, self.s2c = build_chain(config, catalog=self.catalog, stores=self.stores, extras=extras)
+        self._exit = AsyncExitStack()
+        connections = {
+            name: UpstreamConnection(
+                name,
+                _opener(upstream),
+                request_timeout=upstream.timeout_s,
+                on_notification=self._on_notification,
+            )
+            for name, upstream in config.upstreams.items()
+        }
+        self.gateway = Gateway(
+            connections,
+            c2s=self.c2s,
+            s2c=self.s2c,
+            catalog=self.catalog,
+            recorder=recorder,
+            namespace=namespace,
+            needs_relist=_relist_hook(self.s2c),
+            notify_downstream=notify_downstream,
+        )
+
+    async def _on_notification(self, upstream: str, message: JSONRPCNotification) -> None:
+        await self.gateway.upstream_notification(upstream, message)
+
+    async def __aenter__(self) -> GatewayRuntime:
+        for connection in self.gateway.upstreams.values():
+            await self._exit.enter_async_context(connection)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._exit.aclose()
+
+    async def start(self) -> None:
+        """First contact: connect to and pin every upstream (failures retried on demand)."""
+        await self.gateway.first_contact()
+
+
+def _opener(upstream: Upstream) -> Opener:
+    if upstream.command is not None:
+        profile = upstream.sandbox
+        if upstream.env or upstream.env_passthrough:
+            env = dict(profile.env)
+            env.update(upstream.env)
+            for name in upstream.env_passthrough:
+                if name in os.environ:
+                    env[name] = os.environ[name]
+            profile = profile.model_copy(update={"env": env})
+        return stdio_opener(
+            upstream.command,
+            profile=profile,
+            cwd=str(upstream.cwd) if upstream.cwd is not None else None,
+        )
+    assert upstream.url is not None
+    headers = dict(upstream.headers)
+    token: str | None = None
+    if upstream.bearer_token_env:
+        token = os.environ.get(upstream.bearer_token_env)
+        if not token:
+            raise ConfigError(f"upstream token variable {upstream.bearer_token_env} is not set")
+    elif upstream.bearer_token_file is not None:
+        token = Path(upstream.bearer_token_file).read_text(encoding="utf-8").strip()
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return http_opener(upstream.url, headers=headers, timeout_s=upstream.timeout_s)
+
+
+def _relist_hook(chain: Chain) -> Callable[[str], bool] | None:
+    """The pinning guard's ``needs_relist(upstream)``, if that guard is in the chain."""
+    for guard in chain.guards:
+        hook = getattr(guard, "needs_relist", None)
+        if callable(hook):
+            return hook  # type: ignore[no-any-return]
+    return None
