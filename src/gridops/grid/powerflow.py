@@ -181,7 +181,7 @@ def simulate(
         net.switch.at[switch_id, "closed"] = action == "close"
         after = _flow(net)
     lost = sorted(after.unsupplied_buses - before.unsupplied_buses)
-    load_lost = round(sum(load_by_bus.get(b, 0.0) for b in lost), 6)
+    load_lost = round(float(sum(load_by_bus.get(b, 0.0) for b in lost)), 6)
     violations: list[str] = []
     if not after.converged:
         violations.append("power flow did not converge after the action")
