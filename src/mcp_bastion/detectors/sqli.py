@@ -1,0 +1,107 @@
+"""High-confidence SQL-injection detection for tool-call string arguments.
+
+How it works (details and measured figures in ``docs/injection-detection.md``):
+
+1. Fast path: a value without any character SQL injection needs (quotes, comment marks,
+   ``;``, parentheses, operators, ``%``, ``@``, full-width forms) returns ``None`` at once.
+   So letters, digits and spaces alone are never flagged, whatever words they spell.
+2. Bounded input: only the first 8 KiB and the last 1 KiB of a longer value are analysed.
+3. Variants: the value as is, URL-decoded once (``%27``, ``+``), with MySQL executable
+   comments opened (``/*!50000UNION*/``), with inline comments deleted (``UN/**/ION``), and
+   NFKC-folded when it holds full-width forms.
+4. Contexts (the libinjection idea): each variant is lexed as if pasted into SQL unquoted,
+   inside a single-quoted literal and inside a double-quoted literal.
+5. Rules (``_sql_rules``) judge each folded token stream; the best hit wins.
+
+Rule IDs (CWE-89, OWASP LLM05 improper output handling / A03 injection):
+
+- ``BST-SQLI-001`` condition (tautology, boolean probe, subquery) after a closed literal
+- ``BST-SQLI-002`` ``UNION [ALL] SELECT`` with a real select list
+- ``BST-SQLI-003`` stacked statement after ``;`` (DROP TABLE, DELETE FROM, EXEC xp_ ...)
+- ``BST-SQLI-004`` comment truncation right after a closed literal (``admin'--``)
+- ``BST-SQLI-005`` time delay (SLEEP, PG_SLEEP, BENCHMARK, WAITFOR DELAY, DBMS_PIPE)
+- ``BST-SQLI-006`` error-based extraction (EXTRACTVALUE, UPDATEXML, NAME_CONST ...)
+- ``BST-SQLI-007`` file, command or out-of-band access (INTO OUTFILE, LOAD_FILE, xp_cmdshell)
+- ``BST-SQLI-008`` clause or concatenated expression after a closed literal (ORDER BY n)
+- ``BST-SQLI-009`` tautology in an unquoted (numeric) context (``1 OR 1=1``)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from mcp_bastion.detectors._sql_lexer import lex
+from mcp_bastion.detectors._sql_rules import analyse
+
+__all__ = ["HEAD_BYTES", "TAIL_BYTES", "InjectionMatch", "bounded", "detect_sqli"]
+
+HEAD_BYTES = 8192
+TAIL_BYTES = 1024
+
+_SUSPICIOUS = re.compile(r"['\"`;#\-/*()=<>|&%@!^~+\\\uff01-\uff5e]")
+_PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+_EXEC_COMMENT = re.compile(r"/\*!\d*|\*/")
+_INLINE_COMMENT = re.compile(r"/\*[^*]*\*/")
+_FULLWIDTH = re.compile(r"[\uff01-\uff5e]")
+
+
+@dataclass(frozen=True, slots=True)
+class InjectionMatch:
+    """A detector's finding on one string value; safe to show the caller."""
+
+    rule_id: str
+    kind: str
+    confidence: float
+    fingerprint: str
+    reason: str
+
+
+def bounded(value: str) -> str:
+    """The part of ``value`` that is analysed: the first 8 KiB plus the last 1 KiB (characters)."""
+    if len(value) <= HEAD_BYTES + TAIL_BYTES:
+        return value
+    # A newline between the pieces keeps a line comment in the head from hiding the tail.
+    return value[:HEAD_BYTES] + "\n" + value[-TAIL_BYTES:]
+
+
+def _variants(text: str) -> list[str]:
+    """The value plus the decoded / de-obfuscated forms a database or web stack would see."""
+    out = [text]
+    if _PERCENT.search(text):
+        out.append(unquote_plus(text))
+    elif "+" in text:
+        out.append(text.replace("+", " "))
+    for base in list(out):
+        if "/*!" in base:
+            out.append(_EXEC_COMMENT.sub(" ", base))
+        if "/*" in base:
+            out.append(_INLINE_COMMENT.sub("", base))
+        if _FULLWIDTH.search(base):
+            out.append(unicodedata.normalize("NFKC", base))
+    return list(dict.fromkeys(out))
+
+
+def detect_sqli(value: str) -> InjectionMatch | None:
+    """Return the strongest SQL-injection finding in ``value``, or ``None`` if it looks benign."""
+    if not _SUSPICIOUS.search(value):
+        return None
+    best: InjectionMatch | None = None
+    for text in _variants(bounded(value)):
+        contexts: list[str | None] = [None]
+        if "'" in text:
+            contexts.append("'")
+        if '"' in text:
+            contexts.append('"')
+        for quote in contexts:
+            found = analyse(lex(text, quote), quoted=quote is not None)
+            if found is None:
+                continue
+            hit, fingerprint = found
+            if best is None or hit.confidence > best.confidence:
+                best = InjectionMatch(hit.rule_id, "sql", hit.confidence, fingerprint, hit.reason)
+                if best.confidence >= 0.95:
+                    return best
+    return best
