@@ -1,0 +1,147 @@
+"""Launcher stage: apply limits and confinement to itself, then exec the next program.
+
+Run as ``python -I -S _launch.py SPEC_JSON -- PROGRAM ARGS...`` by ``open_stdio``. It uses
+the standard library only (it is run by path, not imported from the package, so that it
+needs nothing but the interpreter) and it never returns: it ``execv``s ``PROGRAM`` with
+the environment it was given, which the parent has already reduced to the allow-list.
+
+In order: join the per-server cgroup (process limit), set the resource limits, write the
+seccomp program to fd 3 for ``bwrap --seccomp 3`` (bubblewrap mode) or set
+``no_new_privs``, restrict itself with Landlock and install the seccomp program itself
+(Landlock mode). Any failure exits with status 126 and one line on stderr: fail closed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import sys
+from pathlib import Path
+from typing import Any
+
+_SYS_LANDLOCK_CREATE_RULESET = 444  # same number on every architecture (generic table)
+_SYS_LANDLOCK_ADD_RULE = 445
+_SYS_LANDLOCK_RESTRICT_SELF = 446
+_LANDLOCK_RULE_PATH_BENEATH = 1
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+
+# Landlock file-system rights by ABI version (linux/landlock.h).
+_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1, 2, 4, 8
+_FS_ABI1 = (1 << 13) - 1
+_FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+_FILE_ONLY = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+_NET_BIND_TCP, _NET_CONNECT_TCP = 1, 2
+_SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1, 2
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _LaunchError(Exception):
+    pass
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        raise _LaunchError(f"{what}: {os.strerror(ctypes.get_errno())}")
+    return result
+
+
+def _handled_fs(abi: int) -> int:
+    rights = _FS_ABI1
+    if abi >= 2:
+        rights |= _FS_REFER
+    if abi >= 3:
+        rights |= _FS_TRUNCATE
+    if abi >= 5:
+        rights |= _FS_IOCTL_DEV
+    return rights
+
+
+def _landlock(spec: dict[str, Any]) -> None:
+    abi = _check(_libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, 0, 1), "landlock ABI")
+    handled = _handled_fs(abi)
+    net = (_NET_BIND_TCP | _NET_CONNECT_TCP) if spec["deny_tcp"] and abi >= 4 else 0
+    scoped = (_SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL) if abi >= 6 else 0
+    attr = (ctypes.c_uint64 * 3)(handled, net, scoped)
+    size = 24 if abi >= 6 else 16 if abi >= 4 else 8
+    ruleset = _check(
+        _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0),
+        "landlock ruleset",
+    )
+    read = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
+    for paths, rights in ((spec["read"], read), (spec["write"], handled)):
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue  # optional system paths differ between distributions
+            allowed = rights & handled
+            if not Path(path).is_dir():
+                allowed &= _FILE_ONLY
+            # struct landlock_path_beneath_attr is packed: u64 allowed_access, s32 parent_fd.
+            rule = ctypes.create_string_buffer(allowed.to_bytes(8, "little") + fd.to_bytes(4, "little"), 12)
+            _check(
+                _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_PATH_BENEATH, rule, 0),
+                "landlock rule",
+            )
+            os.close(fd)
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock restrict")
+    os.close(ruleset)
+
+
+def _seccomp_self(program: bytes) -> None:
+    buf = ctypes.create_string_buffer(program, len(program))
+
+    class _Fprog(ctypes.Structure):
+        _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+    fprog = _Fprog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    _check(_libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+
+
+def _seccomp_to_fd3(program: bytes) -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, program)  # a few hundred bytes: far below the pipe buffer
+    os.close(write_end)
+    if read_end != 3:
+        os.dup2(read_end, 3, inheritable=True)
+        os.close(read_end)
+    else:
+        os.set_inheritable(3, True)
+
+
+def _apply(spec: dict[str, Any]) -> None:
+    if spec.get("cgroup_procs"):
+        Path(spec["cgroup_procs"]).write_text(str(os.getpid()), encoding="ascii")
+    for name, (soft, hard) in spec["rlimits"].items():
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+    program = bytes.fromhex(spec["seccomp_hex"]) if spec.get("seccomp_hex") else b""
+    if spec.get("landlock") is not None:
+        _landlock(spec["landlock"])
+    if spec.get("seccomp_mode") == "fd3":
+        _seccomp_to_fd3(program)
+    elif spec.get("seccomp_mode") == "self":
+        _seccomp_self(program)
+
+
+def main(argv: list[str]) -> None:
+    """Apply the spec in ``argv[1]`` and exec ``argv[3:]``; exit 126 on any failure."""
+    try:
+        if len(argv) < 4 or argv[2] != "--":
+            raise _LaunchError("usage: _launch.py SPEC -- PROGRAM [ARGS...]")
+        _apply(json.loads(argv[1]))
+        os.execv(argv[3], argv[3:])  # noqa: S606 - argv built by plan.py, never a shell
+    except (OSError, ValueError, KeyError, _LaunchError) as exc:
+        sys.stderr.write(f"bastion-sandbox: launch failed: {exc}\n")
+        sys.stderr.flush()
+        os._exit(126)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,126 @@
+"""A hostile stdio MCP server: each tool attempts one escape from its sandbox, on command.
+
+Every tool returns JSON ``{"ok": bool, "detail": str}``: ``ok`` is true when the attack
+worked. The server survives every attempt, so the tests can check it keeps answering.
+Run as ``python hostile_server.py`` (stdio transport).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import mmap
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("hostile")
+
+_PTRACE_ATTACH = 16
+_PTRACE_DETACH = 17
+
+
+def _result(ok: bool, detail: str) -> str:
+    return json.dumps({"ok": ok, "detail": detail})
+
+
+@server.tool()
+def alive() -> str:
+    """Answer, to show the server still works after an attempt."""
+    return _result(True, f"pid {os.getpid()}")
+
+
+@server.tool()
+def read_ssh_key() -> str:
+    """Read ~/.ssh/id_rsa of whatever HOME the process has."""
+    try:
+        text = Path("~/.ssh/id_rsa").expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        return _result(False, type(exc).__name__)
+    return _result(True, text)
+
+
+@server.tool()
+def read_env(name: str) -> str:
+    """Read one environment variable."""
+    value = os.environ.get(name)
+    return _result(value is not None, value or "")
+
+
+@server.tool()
+def connect_tcp(port: int) -> str:
+    """Connect to 127.0.0.1:port and read the greeting."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as conn:
+            return _result(True, conn.recv(64).decode("ascii", "replace"))
+    except OSError as exc:
+        return _result(False, type(exc).__name__)
+
+
+@server.tool()
+def write_file(path: str) -> str:
+    """Write a file at an absolute path."""
+    try:
+        Path(path).write_text("pwned\n", encoding="utf-8")
+    except OSError as exc:
+        return _result(False, type(exc).__name__)
+    return _result(True, path)
+
+
+@server.tool()
+def fork_many(count: int) -> str:
+    """Fork up to ``count`` sleeping children (bounded by the caller), then kill them all."""
+    children: list[int] = []
+    error = ""
+    for _ in range(count):
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            error = type(exc).__name__
+            break
+        if pid == 0:
+            time.sleep(30)
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    return _result(len(children) == count, f"{len(children)} {error}")
+
+
+@server.tool()
+def allocate(megabytes: int) -> str:
+    """Map ``megabytes`` of anonymous memory (not touched, so the test machine stays fine)."""
+    try:
+        region = mmap.mmap(-1, megabytes * 1024 * 1024)
+    except (OSError, MemoryError, OverflowError) as exc:
+        return _result(False, type(exc).__name__)
+    region.close()
+    return _result(True, f"{megabytes} MB")
+
+
+@server.tool()
+def ptrace_child() -> str:
+    """Fork a child and try to PTRACE_ATTACH to it."""
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        if libc.ptrace(_PTRACE_ATTACH, pid, None, None) != 0:
+            return _result(False, os.strerror(ctypes.get_errno()))
+        os.waitpid(pid, os.WUNTRACED)
+        libc.ptrace(_PTRACE_DETACH, pid, None, None)
+        return _result(True, f"attached to {pid}")
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+if __name__ == "__main__":
+    server.run("stdio")
