@@ -130,7 +130,13 @@ class Gateway:
         method = message.method
         params = message.params or {}
         upstream: str | None = None
-        forwarded = message
+        if downstream.modern:
+            params = _strip_envelope(params)
+        forwarded = (
+            message
+            if params is message.params or not message.params
+            else message.model_copy(update={"params": params})
+        )
         if method in ("tools/call", "prompts/get"):
             resolved = self._resolve_named(params.get("name"))
             if resolved is None:
@@ -176,7 +182,11 @@ class Gateway:
         if not out.verdict.allowed:
             return _denial(message, out.verdict)
         final = out.exchange.message
-        return final.model_copy(update={"id": message.id}) if isinstance(final, JSONRPCResponse) else final
+        if isinstance(final, JSONRPCResponse):
+            return final.model_copy(
+                update={"id": message.id, "result": _for_era(final.result, method, downstream)}
+            )
+        return final
 
     # -- gateway-answered methods ------------------------------------------------------
 
@@ -185,7 +195,8 @@ class Gateway:
         if method == "initialize":
             return JSONRPCResponse(jsonrpc="2.0", id=message.id, result=self._initialize_result(message))
         if method == "server/discover":
-            return JSONRPCResponse(jsonrpc="2.0", id=message.id, result=self._discover_result())
+            result = _for_era(self._discover_result(), method, downstream)
+            return JSONRPCResponse(jsonrpc="2.0", id=message.id, result=result)
         if method in ("ping", "logging/setLevel"):
             return JSONRPCResponse(jsonrpc="2.0", id=message.id, result={})
         if method in _LISTS:
@@ -216,7 +227,6 @@ class Gateway:
             "supportedVersions": list(MODERN_PROTOCOL_VERSIONS),
             "capabilities": self._capabilities(),
             "instructions": self.instructions,
-            "resultType": "complete",
             "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "mcp-bastion", "version": __version__}},
         }
 
@@ -230,9 +240,7 @@ class Gateway:
                 logger.warning("listing %s on %s failed: %s", message.method, name, exc)
                 continue
             merged.extend(self._expose(name, message.method, item) for item in items)
-        result: dict[str, Any] = {key: merged}
-        if downstream.modern:
-            result["resultType"] = "complete"
+        result = _for_era({key: merged}, message.method, downstream)
         return JSONRPCResponse(jsonrpc="2.0", id=message.id, result=result)
 
     async def _fetch_list(self, upstream: str, method: str) -> list[dict[str, Any]]:
@@ -420,6 +428,44 @@ class Gateway:
             return
         latency_ms = (time.perf_counter() - started) * 1000
         await self.recorder.record(outcome.exchange, outcome, latency_ms=latency_ms, durable=durable)
+
+
+_ENVELOPE_PREFIX: Final = "io.modelcontextprotocol/"
+
+
+def _strip_envelope(params: dict[str, Any]) -> dict[str, Any]:
+    """Drop the 2026-07-28 per-request envelope from ``_meta`` before forwarding upstream.
+
+    Upstreams are spoken to in 2025-11-25, where the envelope is refused; the gateway has
+    already read what it needs from it (protocol version) at the transport.
+    """
+    meta = params.get("_meta")
+    if not isinstance(meta, dict) or not any(k.startswith(_ENVELOPE_PREFIX) for k in meta):
+        return params
+    kept = {k: v for k, v in meta.items() if not k.startswith(_ENVELOPE_PREFIX)}
+    stripped = {k: v for k, v in params.items() if k != "_meta"}
+    if kept:
+        stripped["_meta"] = kept
+    return stripped
+
+
+_CACHEABLE: Final = frozenset({*_LISTS, "server/discover", "resources/read"})
+
+
+def _for_era(result: dict[str, Any], method: str, downstream: Downstream) -> dict[str, Any]:
+    """Shape a 2025-11-25 result for the client's era (2026-07-28 adds required fields).
+
+    Cacheable results get ``ttlMs: 0`` and ``cacheScope: private``: lists are filtered per
+    principal and re-checked for drift on every request, so no client may cache them.
+    """
+    if not downstream.modern:
+        return result
+    shaped = dict(result)
+    shaped.setdefault("resultType", "complete")
+    if method in _CACHEABLE:
+        shaped["ttlMs"] = 0
+        shaped["cacheScope"] = "private"
+    return shaped
 
 
 def _denial(message: JSONRPCRequest, verdict: Verdict) -> JSONRPCError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,9 @@ class GatewayRuntime:
         recorder: Recorder | None = None,
         extras: dict[str, Any] | None = None,
         notify_downstream: Callable[[JSONRPCNotification], Awaitable[None]] | None = None,
+        openers: Mapping[str, Opener] | None = None,
     ) -> None:
+        """``openers`` overrides how named upstreams are reached (in-process servers, tests)."""
         if not config.upstreams:
             raise ConfigError("upstreams: at least one upstream server is required")
         self.config = config
@@ -53,7 +55,7 @@ class GatewayRuntime:
         connections = {
             name: UpstreamConnection(
                 name,
-                _opener(upstream),
+                (openers or {}).get(name) or _opener(upstream),
                 request_timeout=upstream.timeout_s,
                 on_notification=self._on_notification,
             )

@@ -137,8 +137,8 @@ class HttpDownstream:
             await _send_error(send, refusal[0], None, INVALID_REQUEST, refusal[1])
             return
         method = scope["method"]
-        if method not in ("POST", "DELETE"):
-            await _respond(send, 405, b"", extra=((b"allow", b"POST, DELETE"),))
+        if method not in ("POST", "DELETE", "GET"):
+            await _respond(send, 405, b"", extra=((b"allow", b"GET, POST, DELETE"),))
             return
         auth = await self._authenticate(headers)
         if isinstance(auth, HttpRefusal):
@@ -149,7 +149,37 @@ class HttpDownstream:
         if method == "DELETE":
             await self._delete(send, headers, principal)
             return
+        if method == "GET":
+            await self._listen(receive, send, headers, principal)
+            return
         await self._post(scope, receive, send, headers, principal)
+
+    async def _listen(
+        self, receive: Receive, send: Send, headers: dict[str, str], principal: Principal
+    ) -> None:
+        """The optional 2025-11-25 GET stream: held open (idle) for a live session.
+
+        Server-initiated messages are not pushed on it (clients re-list on their own);
+        holding it open stops SDK clients from reconnecting in a loop.
+        """
+        session_id = headers.get("mcp-session-id")
+        if session_id is None or self._sessions.lookup(session_id, principal) is None:
+            await _send_error(send, 404, None, INVALID_REQUEST, "session not found")
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/event-stream"),
+                    (b"cache-control", b"no-cache, no-transform"),
+                    (SESSION_HEADER, session_id.encode("ascii")),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b": mcp-bastion\n\n", "more_body": True})
+        while (await receive())["type"] != "http.disconnect":
+            pass
 
     async def _delete(self, send: Send, headers: dict[str, str], principal: Principal) -> None:
         session_id = headers.get("mcp-session-id")
