@@ -126,34 +126,40 @@ class Gateway:
         # Responses from a client: the gateway never sends client-bound requests.
         return None
 
-    async def _request(self, message: JSONRPCRequest, downstream: Downstream) -> JSONRPCMessage:
-        method = message.method
+    async def _route(
+        self, message: JSONRPCRequest, downstream: Downstream
+    ) -> tuple[str | None, JSONRPCRequest] | str:
+        """(upstream or None for gateway-answered methods, message to forward) or a refusal reason."""
         params = message.params or {}
-        upstream: str | None = None
         if downstream.modern:
             params = _strip_envelope(params)
-        forwarded = (
-            message
-            if params is message.params or not message.params
-            else message.model_copy(update={"params": params})
-        )
+        method = message.method
+        upstream: str | None = None
         if method in ("tools/call", "prompts/get"):
             resolved = self._resolve_named(params.get("name"))
             if resolved is None:
-                return await self._refuse(message, downstream, INVALID_PARAMS, "unknown tool or prompt")
+                return "unknown tool or prompt"
             upstream, local = resolved
-            if local != params.get("name"):
-                forwarded = message.model_copy(update={"params": {**params, "name": local}})
+            params = {**params, "name": local}
             await self._ensure_listed(upstream)
         elif method in ("resources/read", "resources/subscribe", "resources/unsubscribe"):
             upstream = await self._resolve_resource(params.get("uri"))
             if upstream is None:
-                return await self._refuse(message, downstream, INVALID_PARAMS, "unknown resource")
+                return "unknown resource"
         elif method == "completion/complete":
             upstream = await self._resolve_completion(params.get("ref"))
             if upstream is None:
-                return await self._refuse(message, downstream, INVALID_PARAMS, "unknown completion reference")
+                return "unknown completion reference"
+        if params == (message.params or {}):
+            return upstream, message
+        return upstream, message.model_copy(update={"params": params})
 
+    async def _request(self, message: JSONRPCRequest, downstream: Downstream) -> JSONRPCMessage:
+        method = message.method
+        routed = await self._route(message, downstream)
+        if isinstance(routed, str):
+            return await self._refuse(message, downstream, INVALID_PARAMS, routed)
+        upstream, forwarded = routed
         exchange = self._exchange(Direction.CLIENT_TO_SERVER, forwarded, downstream, upstream)
         started = time.perf_counter()
         outcome = await self.c2s.run(exchange)
