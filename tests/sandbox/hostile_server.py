@@ -122,5 +122,18 @@ def ptrace_child() -> str:
         os.waitpid(pid, 0)
 
 
+@server.tool()
+def crash(code: int) -> str:
+    """Exit at once with ``code`` (a crash, for the supervisor tests)."""
+    os._exit(code)
+
+
+@server.tool()
+def freeze() -> str:
+    """Stop this process (SIGSTOP): it stays alive but answers nothing, health checks fail."""
+    os.kill(os.getpid(), signal.SIGSTOP)
+    return _result(True, "resumed")
+
+
 if __name__ == "__main__":
     server.run("stdio")

@@ -12,6 +12,7 @@ from mcp_bastion.sandbox.events import SpawnEvent
 from mcp_bastion.sandbox.host import HostCapabilities
 from mcp_bastion.sandbox.plan import LaunchPlan, build_command
 from mcp_bastion.sandbox.process import MessageTooLargeError, open_stdio
+from mcp_bastion.sandbox.supervisor import Supervisor
 from mcp_bastion.sandbox.transport import SandboxedStdio
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "SandboxProfile",
     "SandboxedStdio",
     "SpawnEvent",
+    "Supervisor",
     "build_command",
     "open_stdio",
 ]

@@ -1,0 +1,151 @@
+"""Each escape attempt of the hostile server works unconfined and fails in the sandbox.
+
+The same profile is used for both runs except ``isolation`` (and, for the environment
+test, the allow-list, which is the control for that attack). HOME points at a temporary
+home with a planted ``~/.ssh/id_rsa`` in both runs: even told where the key is, the
+sandboxed server cannot read it. After every attempt the server must still answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from mcp import ClientSession
+from mcp_types import TextContent
+
+from mcp_bastion.config.sandbox import DEFAULT_ENV_ALLOW, SandboxProfile
+from mcp_bastion.sandbox import HostCapabilities, SpawnEvent, open_stdio
+
+HOSTILE = str(Path(__file__).with_name("hostile_server.py"))
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+SECRET_NAME = "BASTION_TEST_UPSTREAM_SECRET"
+SECRET_VALUE = "not-a-real-secret-7f3a"
+KEY_TEXT = "-----BEGIN FAKE TEST KEY-----\n"
+HOST = HostCapabilities.probe()
+SCRIPT_SHA256 = hashlib.sha256(Path(HOSTILE).read_bytes()).hexdigest()
+needs_bwrap = pytest.mark.skipif(
+    HOST.bwrap is None, reason="bubblewrap is not installed (make install-dev installs it)"
+)
+needs_landlock = pytest.mark.skipif(
+    HOST.landlock_abi < 4, reason="Landlock ABI >= 4 is not available on this kernel"
+)
+
+
+async def _call(session: ClientSession, tool: str, **args: Any) -> dict[str, Any]:
+    result = await session.call_tool(tool, args)
+    assert not result.is_error, result
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    data: dict[str, Any] = json.loads(block.text)
+    return data
+
+
+async def _attack(
+    command: list[str], profile: SandboxProfile, port: int, outside: Path, events: list[SpawnEvent]
+) -> dict[str, dict[str, Any]]:
+    """Run every attack in one session; check the server answers after each."""
+    attacks: list[tuple[str, dict[str, Any]]] = [
+        ("read_ssh_key", {}),
+        ("read_env", {"name": SECRET_NAME}),
+        ("connect_tcp", {"port": port}),
+        ("write_file", {"path": str(outside / "pwned.txt")}),
+        ("fork_many", {"count": 100}),
+        ("allocate", {"megabytes": 4096}),
+        ("ptrace_child", {}),
+    ]
+    results: dict[str, dict[str, Any]] = {}
+    async with (
+        open_stdio(command, profile=profile, on_event=events.append) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        for tool, args in attacks:
+            results[tool] = await _call(session, tool, **args)
+            assert (await _call(session, "alive"))["ok"], f"server stopped answering after {tool}"
+    return results
+
+
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text(KEY_TEXT, encoding="utf-8")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv(SECRET_NAME, SECRET_VALUE)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    return outside
+
+
+async def test_every_attack_succeeds_unconfined(
+    hostile_command: list[str], tcp_listener: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside = _home(tmp_path, monkeypatch)
+    profile = SandboxProfile(isolation="none", env_allow=[*DEFAULT_ENV_ALLOW, "HOME", SECRET_NAME])
+    events: list[SpawnEvent] = []
+    results = await _attack(hostile_command, profile, tcp_listener, outside, events)
+    assert results["read_ssh_key"] == {"ok": True, "detail": KEY_TEXT}
+    assert results["read_env"] == {"ok": True, "detail": SECRET_VALUE}
+    assert results["connect_tcp"] == {"ok": True, "detail": "hello"}
+    assert results["write_file"]["ok"]
+    assert (outside / "pwned.txt").exists()
+    assert results["fork_many"]["ok"], results["fork_many"]
+    assert results["allocate"]["ok"], results["allocate"]
+    assert results["ptrace_child"]["ok"], results["ptrace_child"]
+    assert [event.isolation_used for event in events] == ["none", "none"]
+
+
+async def _confined(
+    isolation: Literal["auto", "landlock"],
+    command: list[str],
+    port: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[SpawnEvent]:
+    outside = _home(tmp_path, monkeypatch)
+    # The default profile, told where HOME is, with the target directory visible read-only.
+    profile = SandboxProfile(
+        isolation=isolation,
+        env_allow=[*DEFAULT_ENV_ALLOW, "HOME"],
+        read_paths=[str(outside)],
+        max_processes=32,
+    )
+    events: list[SpawnEvent] = []
+    results = await _attack(command, profile, port, outside, events)
+    assert not results["read_ssh_key"]["ok"]
+    assert KEY_TEXT not in json.dumps(results)
+    assert results["read_env"] == {"ok": False, "detail": ""}
+    assert not results["connect_tcp"]["ok"], results["connect_tcp"]
+    assert not results["write_file"]["ok"]
+    assert not (outside / "pwned.txt").exists()
+    assert not results["fork_many"]["ok"], results["fork_many"]
+    assert not results["allocate"]["ok"], results["allocate"]
+    assert not results["ptrace_child"]["ok"], results["ptrace_child"]
+    return events
+
+
+@needs_bwrap
+async def test_every_attack_fails_under_the_default_profile(
+    hostile_command: list[str], tcp_listener: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = await _confined("auto", hostile_command, tcp_listener, tmp_path, monkeypatch)
+    spawn, exit_ = events
+    assert (spawn.kind, exit_.kind) == ("spawn", "exit")
+    assert spawn.isolation_used == "bubblewrap"
+    assert spawn.command == tuple(hostile_command)
+    assert spawn.resolved_executable == hostile_command[0]
+    assert spawn.profile["isolation"] == "auto"
+    assert spawn.sha256 == SCRIPT_SHA256
+
+
+@needs_landlock
+async def test_every_attack_fails_under_landlock(
+    hostile_command: list[str], tcp_listener: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = await _confined("landlock", hostile_command, tcp_listener, tmp_path, monkeypatch)
+    assert events[0].isolation_used == "landlock"
