@@ -100,8 +100,14 @@ def init_db(
 def _load(db: Database, network: str, seed: int, days: int) -> None:
     net = base_network(network)
     assets = describe_network(net, seed)
+    # Loads follow pandapower's design case (p_mw x scaling); PV follows the installed
+    # power (mv_oberrhein's sgen scaling is 0: its design case is "no sun").
+    scaling = {f"load:{int(i)}": float(v) for i, v in net.load.scaling.items()}
     series = generate(
-        [(r[1], r[4]) for r in assets.loads], [(r[1], r[4]) for r in assets.sgens], seed=seed, days=days
+        [(r[1], r[4] * scaling.get(r[1], 1.0)) for r in assets.loads],
+        [(r[1], r[4]) for r in assets.sgens],
+        seed=seed,
+        days=days,
     )
     latest = series.latest()
     flow = run_snapshot(network, {int(r[0]): bool(r[7]) for r in assets.switches}, latest)
