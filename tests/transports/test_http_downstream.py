@@ -1,0 +1,124 @@
+"""The HTTP transport's framing checks and session binding (the handler is trivial here)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+import pytest
+from mcp_types import JSONRPCMessage, JSONRPCRequest, JSONRPCResponse
+
+from mcp_bastion.transports.downstream import Downstream
+from mcp_bastion.transports.http_downstream import HttpDownstream, HttpRefusal, TransportLimits
+from mcp_bastion.types import AuthMethod, Principal
+
+pytestmark = pytest.mark.anyio
+
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}}
+PING = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+HEADERS = {"host": "127.0.0.1:8765", "content-type": "application/json", "accept": "application/json"}
+
+
+async def echo(message: JSONRPCMessage, downstream: Downstream) -> JSONRPCMessage | None:
+    if isinstance(message, JSONRPCRequest):
+        return JSONRPCResponse(
+            jsonrpc="2.0",
+            id=message.id,
+            result={"who": downstream.principal.subject, "v": downstream.protocol_version},
+        )
+    return None
+
+
+async def by_header(headers: dict[str, str]) -> Principal | HttpRefusal:
+    # Test identity source: the transport under test only consumes the principal.
+    user = headers.get("x-user")
+    if user is None:
+        return HttpRefusal(401, "authentication required", (("WWW-Authenticate", 'Bearer realm="t"'),))
+    return Principal(subject=user, auth_method=AuthMethod.API_KEY)
+
+
+def client(max_body: int = 4096) -> httpx2.AsyncClient:
+    app = HttpDownstream(
+        echo,
+        authenticate=by_header,
+        limits=TransportLimits(
+            max_body_bytes=max_body,
+            allowed_hosts=frozenset({"127.0.0.1:8765"}),
+            allowed_origins=frozenset({"http://127.0.0.1:8765"}),
+        ),
+    )
+    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8765")
+
+
+async def test_initialize_issues_a_session_bound_to_its_principal() -> None:
+    async with client() as c:
+        r = await c.post("/mcp", json=INIT, headers={**HEADERS, "x-user": "alice"})
+        assert r.status_code == 200
+        sid = r.headers["mcp-session-id"]
+        assert len(sid) >= 40
+        ok = await c.post("/mcp", json=PING, headers={**HEADERS, "x-user": "alice", "mcp-session-id": sid})
+        assert ok.status_code == 200 and ok.json()["result"]["who"] == "alice"
+        stolen = await c.post(
+            "/mcp", json=PING, headers={**HEADERS, "x-user": "mallory", "mcp-session-id": sid}
+        )
+        assert stolen.status_code == 404
+        assert stolen.json()["error"]["message"] == "session not found"
+        gone = await c.delete("/mcp", headers={**HEADERS, "x-user": "alice", "mcp-session-id": sid})
+        assert gone.status_code == 200
+        after = await c.post("/mcp", json=PING, headers={**HEADERS, "x-user": "alice", "mcp-session-id": sid})
+        assert after.status_code == 404
+
+
+async def test_modern_requests_need_no_session() -> None:
+    async with client() as c:
+        r = await c.post(
+            "/mcp", json=PING, headers={**HEADERS, "x-user": "a", "mcp-protocol-version": "2026-07-28"}
+        )
+        assert r.status_code == 200 and r.json()["result"]["v"] == "2026-07-28"
+        legacy = await c.post("/mcp", json=PING, headers={**HEADERS, "x-user": "a"})
+        assert legacy.status_code == 400 and "Mcp-Session-Id" in legacy.json()["error"]["message"]
+
+
+async def test_unauthenticated_gets_401_with_challenge() -> None:
+    async with client() as c:
+        r = await c.post("/mcp", json=INIT, headers=HEADERS)
+        assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+        assert r.json()["error"]["code"] == -32600
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({"host": "evil.example:8765"}, 421), ({"origin": "http://evil.example"}, 403)],
+)
+async def test_dns_rebinding_is_refused(headers: dict[str, str], status: int) -> None:
+    async with client() as c:
+        r = await c.post("/mcp", json=INIT, headers={**HEADERS, "x-user": "a", **headers})
+        assert r.status_code == status
+        assert r.json()["jsonrpc"] == "2.0" and "error" in r.json()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (json.dumps([INIT, PING]).encode(), 400, -32600),
+        (b"\xff\xfe{}", 400, -32700),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": ', 400, -32700),
+        (b'{"hello": "world"}', 400, -32600),
+        (b"", 400, -32700),
+        (b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"' + b"a" * 5000 + b'"}}', 413, -32600),
+    ],
+    ids=["batch", "invalid-utf8", "broken-json", "not-jsonrpc", "empty", "oversize"],
+)
+async def test_bad_bodies_get_jsonrpc_errors(body: bytes, status: int, code: int) -> None:
+    async with client() as c:
+        r = await c.post("/mcp", content=body, headers={**HEADERS, "x-user": "a"})
+        assert r.status_code == status
+        payload = r.json()
+        assert payload["jsonrpc"] == "2.0" and payload["id"] is None
+        assert payload["error"]["code"] == code
+
+
+async def test_other_methods_are_405() -> None:
+    async with client() as c:
+        r = await c.put("/mcp", content=b"{}", headers={**HEADERS, "x-user": "a"})
+        assert r.status_code == 405
