@@ -59,7 +59,8 @@ _VALUES = frozenset({"null", "true", "false"})
 _NOT_FUNCTIONS = _LOGIC | _OPWORDS | frozenset(
     {"union", "select", "from", "into", "values", "where", "as", "on", "using", "table", "join", "by",
      "having", "when", "then", "else", "all", "distinct", "limit", "with", "to", "set"}
-)  # fmt: skip
+) | (_STATEMENTS - {"replace", "insert", "load"})  # fmt: skip
+# REPLACE(), INSERT() and LOAD() are also MySQL string functions, so they stay functions.
 
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W\d][\w$]*(?:\.{1,2}[\w$]+)*")
@@ -72,11 +73,12 @@ _PUNCT = frozenset("(),;")
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """One lexed token: its one-letter type, lower-cased text, and (strings) whether it closed."""
+    """One lexed token: one-letter type, lower-cased text; for strings, whether and how it is quoted."""
 
     type: str
     text: str
     closed: bool = True
+    quote: str = ""
 
 
 def _scan_string(text: str, start: int, quote: str) -> tuple[str, int, bool]:
@@ -144,7 +146,7 @@ def lex(text: str, quote: str | None = None) -> list[Token]:  # noqa: PLR0912, P
     n = len(text)
     if quote is not None:
         body, pos, closed = _scan_string(text, 0, quote)
-        tokens.append(Token("s", body, closed))
+        tokens.append(Token("s", body, closed, quote))
     while pos < n:
         ch = text[pos]
         if ch.isspace():
@@ -153,7 +155,7 @@ def lex(text: str, quote: str | None = None) -> list[Token]:  # noqa: PLR0912, P
             pos = match.end()
         elif ch in "'\"":
             body, pos, closed = _scan_string(text, pos + 1, ch)
-            tokens.append(Token("s", body, closed))
+            tokens.append(Token("s", body, closed, ch))
         elif ch == "`":
             body, pos, _ = _scan_string(text, pos + 1, "`")
             tokens.append(Token("n", body.lower()))

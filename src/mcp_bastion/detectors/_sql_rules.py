@@ -51,6 +51,10 @@ _DDL_OBJECTS = frozenset(
     {"table", "database", "schema", "view", "index", "user", "login", "procedure", "function", "trigger"}
 )
 _OPERAND_LEFT = frozenset({"&", "o", "E", ";", "U", ","})
+_NUMBER_OPS = {
+    "=": lambda a, b: a == b, "<>": lambda a, b: a != b, "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b,
+}  # fmt: skip
 _SELECT_STOP = frozenset({"where", "limit", "order", "group", "into", "having", "offset"})
 
 
@@ -67,7 +71,7 @@ class Hit:
 class _Stream:
     """A folded token list: comments removed, line comments remembered as cuts."""
 
-    __slots__ = ("cut", "toks", "trailing_comment")
+    __slots__ = ("cut", "quote", "toks", "trailing_comment")
 
     def __init__(self, tokens: list[Token]) -> None:
         self.toks: list[Token] = []
@@ -83,6 +87,9 @@ class _Stream:
             self.cut.append(pending)
             pending = False
         self.trailing_comment = pending
+        # The quote of the context literal (quoted streams); an unclosed literal of the same
+        # quote is completed by the application's own closing quote.
+        self.quote = tokens[0].quote if tokens and tokens[0].type == "s" else ""
 
     def end(self, i: int) -> bool:
         """True when the statement ends before token ``i`` (end of input or a line comment)."""
@@ -130,6 +137,14 @@ class _Stream:
         return None
 
 
+def _compare(left: str, op: str, right: str) -> bool:
+    """Truth of ``left op right`` for two decimal literals (False when it cannot be evaluated)."""
+    try:
+        return bool(_NUMBER_OPS[op](float(left), float(right)))
+    except (KeyError, ValueError):
+        return False
+
+
 def _tautology(st: _Stream, j: int, *, strict: bool) -> tuple[float, str] | None:  # noqa: PLR0912 - one flat branch per SQL shape reads as the rule table it is
     """Judge the expression after a logic operator at ``j``; ``strict`` for the as-is context."""
     while st.type(j) == "(" or (st.type(j) == "o" and st.text(j) in _UNARY):
@@ -150,23 +165,33 @@ def _tautology(st: _Stream, j: int, *, strict: bool) -> tuple[float, str] | None
         while st.type(rhs) == "(":
             rhs += 1
         rhs_end = st.operand_end(rhs)
+        if st.type(rhs) == "E":
+            return 0.95, "subquery compared after a logic operator"
         if rhs_end is None and st.text(op) not in ("is", "in", "between"):
             return None
-        if not strict:
-            return 0.95, "condition injected after a closed string literal"
         left = [t.text for t in st.toks[j:lhs_end]]
         right = [t.text for t in st.toks[rhs:rhs_end]] if rhs_end else []
         if left == right:
             return 0.95, "always-true comparison after a logic operator"
+        if not strict:
+            # Two bare words compared ("Jones' and Smith = partners") is prose unless a comment cuts it.
+            if kind == "n" and st.type(rhs) == "n" and rhs_end is not None and not st.comment_at(rhs_end):
+                return None
+            return 0.95, "condition injected after a closed string literal"
         if st.type(j) == "1" and st.type(rhs) == "1" and rhs_end == rhs + 1:
-            return 0.9, "constant comparison after a logic operator"
+            truth = _compare(st.text(j), st.text(op), st.text(rhs))
+            if truth or (rhs_end is not None and st.comment_at(rhs_end)):
+                return 0.9, "constant comparison after a logic operator"
+            return 0.85, "false constant comparison after a logic operator"
         if kind == "f" and st.type(rhs) in ("1", "s"):
             return 0.9, "function probe compared to a constant"
         return None
     after_value = st.end(lhs_end) or st.type(lhs_end) in (")", ";")
+    if not strict and st.text(lhs_end) in ("group", "order", "having", "limit", "procedure"):
+        return 0.9, "condition and clause after a closed string literal"
     if kind == "1" and after_value and (not strict or st.end(lhs_end)):
         return 0.9, "constant truth value after a logic operator"
-    if kind == "s" and not strict and after_value:
+    if kind == "s" and not strict and after_value and (st.toks[j].closed or st.toks[j].quote == st.quote):
         return 0.9, "string truth value after a closed string literal"
     if kind == "n" and not strict and st.comment_at(lhs_end):
         return 0.9, "condition then comment after a closed string literal"
@@ -208,6 +233,8 @@ def _statement(st: _Stream, j: int, *, strong_prefix: bool) -> float | None:  # 
         return 0.9
     if kind == "f" and verb in _DISTINCT_FUNCS | _OPERAND_FUNCS:
         return 0.95
+    if kind == "f" and verb in ("insert", "replace") and nxt == "(":
+        kind = "T"
     if kind != "T" or (st.end(j + 1) and verb != "shutdown"):
         return None
     if verb in ("drop", "truncate", "alter", "create", "rename") and nxt in _DDL_OBJECTS:
@@ -216,7 +243,7 @@ def _statement(st: _Stream, j: int, *, strong_prefix: bool) -> float | None:  # 
         after = j + 3
         sqlish = st.comment_at(after) or st.text(after) == "where"
         return 0.95 if strong_prefix or sqlish else 0.85
-    if verb in ("insert", "replace") and nxt == "into" and st.type(j + 2) == "n":
+    if verb in ("insert", "replace") and nxt == "into" and st.type(j + 2) in ("n", "f"):
         return 0.95
     if verb == "update" and st.type(j + 1) == "n" and st.text(j + 2) == "set":
         return 0.95
@@ -232,6 +259,8 @@ def _statement(st: _Stream, j: int, *, strong_prefix: bool) -> float | None:  # 
         return 0.95
     if verb == "copy" and any(t.text == "program" for t in st.toks[j : j + 8]):
         return 0.95
+    if verb in ("grant", "revoke") and nxt in ("all", "select", "insert", "update", "delete", "execute"):
+        return 0.95 if any(t.text in ("to", "from") for t in st.toks[j : j + 12]) else 0.85
     if verb == "load" and nxt == "data":
         return 0.9
     return None
@@ -346,11 +375,18 @@ def _function(st: _Stream, i: int, first: int) -> Hit | None:
     if rule is None or st.type(i + 2) in ("n", ")", ""):
         return None
     prev = i - 1
-    while prev >= first and st.type(prev) == "(" and st.type(prev - 1) in ("(", "f"):
-        prev -= 1
+    while prev >= first and st.type(prev) == "(" and prev - 1 >= first:
+        if st.type(prev - 1) == "f":
+            prev -= 2
+        elif st.type(prev - 1) == "(":
+            prev -= 1
+        else:
+            break
     left = st.type(prev) if prev >= first else ""
     arg_end = st.operand_end(i)
     simple_call = arg_end is not None and (st.end(arg_end) or st.type(arg_end) in (")", ",", "o", "&", ";"))
+    if left == "o" and st.text(prev) == "=" and first == 0:
+        return None  # ``x = sleep(5)`` is ordinary code; SQL needs more than an assignment
     if left in _OPERAND_LEFT or (left == "(" and st.type(prev - 1) in _OPERAND_LEFT):
         return Hit(rule, 0.95, _REASONS[rule], i)
     if prev < first and simple_call and (first > 0 or st.comment_at(arg_end or 0) or st.end(arg_end or 0)):

@@ -41,7 +41,7 @@ __all__ = ["HEAD_BYTES", "TAIL_BYTES", "InjectionMatch", "bounded", "detect_sqli
 HEAD_BYTES = 8192
 TAIL_BYTES = 1024
 
-_SUSPICIOUS = re.compile(r"['\"`;#\-/*()=<>|&%@!^~+\\\uff01-\uff5e]")
+_SUSPICIOUS = re.compile(r"['\"`;#\-/*()=<>|&%@!^~+,\\\uff01-\uff5e]")
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
 _EXEC_COMMENT = re.compile(r"/\*!\d*|\*/")
 _INLINE_COMMENT = re.compile(r"/\*[^*]*\*/")

