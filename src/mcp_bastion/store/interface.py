@@ -12,20 +12,24 @@ Common contract for every implementation (memory, SQLite, PostgreSQL, Redis):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 __all__ = [
+    "GENESIS",
     "Approval",
     "ApprovalStatus",
     "ApprovalStore",
+    "AuditStore",
     "Pin",
     "PinStatus",
     "PinStore",
     "RateLimitStore",
+    "Sealer",
     "StateStore",
+    "StoredRecord",
 ]
 
 
@@ -122,3 +126,58 @@ class ApprovalStore(Protocol):
     async def decide(self, approval_id: str, status: ApprovalStatus, decided_by: str) -> Approval | None: ...
 
     async def list_pending(self) -> Sequence[Approval]: ...
+
+
+GENESIS = "sha256:" + "0" * 64
+"""The ``prev`` of the first record of a log: the head of an empty chain."""
+
+
+class StoredRecord(NamedTuple):
+    """One sealed audit record as stored.
+
+    ``body`` is the exact canonical JSON that was hashed (the record without its ``hash``
+    field); ``hash`` is ``sha256:<hex>`` of ``body``. The store never interprets ``body``.
+    A NamedTuple (immutable) rather than a dataclass: verify builds one per row, and
+    ``StoredRecord._make`` over driver rows is the cheapest way to do that.
+    """
+
+    seq: int
+    hash: str
+    body: bytes
+
+
+Sealer = Callable[[int, str], Sequence[StoredRecord]]
+"""Seal pending records onto a chain head ``(last_seq, last_hash)`` (``(0, GENESIS)`` when empty)."""
+
+
+class AuditStore(Protocol):
+    """Append-only storage of hash-chained audit records; the store knows nothing of hashing.
+
+    - ``append`` is atomic and serialised across tasks *and processes*: inside one
+      transaction (holding the log's write lock) it reads the head, calls ``seal`` with it,
+      inserts what ``seal`` returns and moves the head. ``durable=True`` returns only after
+      the transaction is on disk (fsync'd WAL / committed with ``synchronous_commit``);
+      ``durable=False`` may leave the commit in the OS cache (survives a process kill, not
+      a power cut). ``seal`` must be pure CPU: it runs while the lock is held.
+    - ``head`` is the (seq, hash) the store last committed, kept apart from the records so a
+      deleted tail is visible to the verifier.
+    - ``scan`` yields records in ascending ``seq`` in batches.
+    - Failure: an unreachable back end raises ``StoreUnavailableError``; nothing is partly
+      appended (the transaction rolls back).
+    """
+
+    async def append(self, seal: Sealer, *, durable: bool) -> Sequence[StoredRecord]: ...
+
+    async def head(self) -> tuple[int, str]: ...
+
+    def scan(self, *, after_seq: int = 0, batch: int = 5000) -> AsyncIterator[Sequence[StoredRecord]]: ...
+
+    async def truncate_after(self, seq: int, head_hash: str) -> int:
+        """Delete records with ``seq`` above ``seq`` and set the head to it; return the count."""
+        ...
+
+    async def prune_before(self, seq: int) -> int:
+        """Delete records with ``seq`` below ``seq`` (retention); return the count."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,146 @@
+"""The audit record: schema version 1, sealing (hashing) and parsing.
+
+A record is a JSON object. Its ``hash`` is ``sha256:<hex>`` of the canonical JSON
+(``mcp_bastion.canonical``) of the record without the ``hash`` field; ``prev`` is the hash
+of the record before it (``GENESIS`` for the first). ``kind`` is ``event`` (a decision of
+the gateway), ``checkpoint`` (a signature over the chain so far), ``repair`` (a torn tail
+was cut) or ``retention`` (old records were pruned).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mcp_bastion.canonical import canonical_json, digest
+from mcp_bastion.store.interface import GENESIS, StoredRecord
+
+__all__ = [
+    "GENESIS",
+    "KINDS",
+    "SCHEMA_VERSION",
+    "AuditEvent",
+    "AuditRecord",
+    "new_record_id",
+    "rfc3339",
+    "seal",
+]
+
+SCHEMA_VERSION = 1
+KINDS = frozenset({"event", "checkpoint", "repair", "retention"})
+
+
+def new_record_id(now: float | None = None) -> str:
+    """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version 7, variant 10, random bits.
+
+    Built with string formatting rather than ``uuid.UUID`` (this runs once per record).
+    """
+    ms = f"{int((time.time() if now is None else now) * 1000) & 0xFFFFFFFFFFFF:012x}"
+    r = os.urandom(10).hex()
+    return f"{ms[:8]}-{ms[8:]}-7{r[:3]}-{'89ab'[int(r[3], 16) & 3]}{r[4:7]}-{r[7:19]}"
+
+
+_second_cache: tuple[int, str] = (-1, "")
+
+
+def rfc3339(now: float) -> str:
+    """UTC time with microseconds, e.g. ``2026-11-22T03:04:05.123456Z``."""
+    global _second_cache  # noqa: PLW0603 - a one-entry cache of the formatted second
+    sec = int(now)
+    if _second_cache[0] != sec:
+        _second_cache = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
+    return f"{_second_cache[1]}.{int((now - sec) * 1_000_000):06d}Z"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """What the gateway reports about one exchange (arguments already redacted by the caller).
+
+    ``arguments_digest`` defaults to the digest of ``arguments``; a caller that redacted
+    arguments passes the digest of the original ones so it matches approvals and pins.
+    """
+
+    principal: str
+    method: str
+    verdict: str
+    session: str | None = None
+    upstream: str | None = None
+    tool: str | None = None
+    resource: str | None = None
+    arguments: Any = None
+    arguments_digest: str | None = None
+    guard: str | None = None
+    reason: str | None = None
+    result_digest: str | None = None
+    latency_ms: float | None = None
+
+    def fields(self, now: float) -> dict[str, Any]:
+        """The record's fields except ``seq``, ``prev`` and ``hash`` (assigned when sealed).
+
+        Raises ``ValueError``/``TypeError`` here, in the caller, for arguments that are not
+        JSON (so one bad event never fails a whole batch in the writer).
+        """
+        args_digest = digest(self.arguments)
+        if self.latency_ms is not None and not math.isfinite(self.latency_ms):
+            raise ValueError("latency_ms must be finite")
+        return {
+            "v": SCHEMA_VERSION,
+            "kind": "event",
+            "id": new_record_id(now),
+            "time": rfc3339(now),
+            "principal": self.principal,
+            "session": self.session,
+            "upstream": self.upstream,
+            "method": self.method,
+            "tool": self.tool,
+            "resource": self.resource,
+            "arguments": self.arguments,
+            "arguments_digest": self.arguments_digest or args_digest,
+            "verdict": self.verdict,
+            "guard": self.guard,
+            "reason": self.reason,
+            "result_digest": self.result_digest,
+            "latency_ms": None if self.latency_ms is None else round(float(self.latency_ms), 3),
+        }
+
+
+def seal(fields: Mapping[str, Any], seq: int, prev: str) -> AuditRecord:
+    """Give ``fields`` its place in the chain and hash it (``record.stored`` is what is stored)."""
+    data = {**fields, "seq": seq, "prev": prev}
+    body = canonical_json(data)
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    return AuditRecord(seq, digest, prev, data, body)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """A sealed record as read back: its place in the chain and its fields."""
+
+    seq: int
+    hash: str
+    prev: str
+    data: Mapping[str, Any]
+    body: bytes
+
+    @property
+    def stored(self) -> StoredRecord:
+        return StoredRecord(self.seq, self.hash, self.body)
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind", ""))
+
+    @classmethod
+    def from_stored(cls, stored: StoredRecord) -> AuditRecord:
+        data = json.loads(stored.body)
+        return cls(stored.seq, stored.hash, str(data.get("prev", "")), data, stored.body)
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as one JSON object, ``hash`` included (the JSONL export form)."""
+        return {**self.data, "hash": self.hash}

@@ -1,0 +1,343 @@
+"""Verify an audit log: hashes, links, order, head, checkpoints, witness; name the first bad record.
+
+Checks, per record in ``seq`` order: the body hashes to the stored hash (else
+*modified*); the body's ``seq`` is the next number (else *deleted* records or a
+*reordered* one); its ``prev`` is the previous record's hash (else an *inserted*,
+*reordered* or *modified* neighbour). At the end: the store's head matches the last
+record (else *truncated*), every witnessed checkpoint is present (else *truncated*), and,
+with a public key, every checkpoint signature verifies (else *bad_checkpoint*). A last
+record that is not even JSON, with nothing valid after it, is *torn*: the one problem
+``bastion audit repair`` fixes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import orjson
+
+from mcp_bastion.store.interface import GENESIS, AuditStore, StoredRecord
+
+from .signing import CheckpointVerifier
+
+__all__ = ["ChainChecker", "Problem", "VerifyReport", "verify_log", "verify_stream"]
+
+_RECENT = 4096  # hashes remembered to tell a reordered record from a forged one
+
+
+def _loads(body: bytes) -> Any:
+    """Parse a record body: orjson for speed, json for what orjson refuses (ints beyond 64 bits)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """The first bad record: its ``seq``, a kind from the module docstring, and what was seen."""
+
+    seq: int
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """The outcome of a verification; ``ok`` is False exactly when ``problem`` is set."""
+
+    records: int
+    first_seq: int
+    last_seq: int
+    last_hash: str
+    checkpoints: int
+    signatures_checked: int
+    problem: Problem | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+class ChainChecker:
+    """Incremental verifier: ``feed`` batches in order, then ``finish``."""
+
+    def __init__(
+        self,
+        verifier: CheckpointVerifier | None = None,
+        witness: Mapping[int, str] | None = None,
+        *,
+        deep: bool = False,
+    ) -> None:
+        self.verifier = verifier
+        self.deep = deep
+        self.witness = dict(witness or {})
+        self.records = 0
+        self.first_seq = 0
+        self.last_seq = 0
+        self.last_hash = GENESIS
+        self.checkpoints = 0
+        self.signatures = 0
+        self.problem: Problem | None = None
+        self.after_problem = 0
+        self.pruned_before = 1
+        self.anchored = True
+        self._started = False
+        self._recent: OrderedDict[str, int] = OrderedDict()
+        self._warnings: list[str] = []
+
+    def _fail(self, seq: int, kind: str, detail: str) -> None:
+        self.problem = Problem(seq, kind, detail)
+
+    def feed(self, batch: Sequence[StoredRecord]) -> None:
+        """Check ``batch`` (the next records in order); stops checking at the first problem."""
+        while batch:
+            if self.problem is not None:
+                self.after_problem += len(batch)
+                return
+            done = self._feed_fast(batch)
+            if done < len(batch):
+                # The deep path classifies (or accepts: checkpoints) what the fast path refused.
+                self._feed_deep(batch[done : done + 1])
+            batch = batch[done + 1 :]
+
+    def _feed_fast(self, batch: Sequence[StoredRecord]) -> int:
+        """Accept the leading run of plain event records; return how many were accepted.
+
+        The hot loop of ``bastion audit verify`` ("Fast path" in docs/audit.md): an event
+        record is accepted when its bytes hash to its stored hash and embed the previous
+        record's hash. That keeps the chain's guarantee (changing any byte of record k
+        changes hash k, which record k+1 embeds, and so on up to the signed checkpoints
+        and the head) without parsing JSON. Anything else goes to the deep path.
+        """
+        if self.deep or not self._started:
+            return 0
+        sha256 = hashlib.sha256
+        witness = self.witness
+        last_seq = self.last_seq
+        last_hex = self.last_hash[7:].encode()
+        done = 0
+        for seq, stored_hash, body in batch:
+            hexd = sha256(body).hexdigest()
+            at = body.find(b'"prev":"sha256:') + 15
+            if (
+                stored_hash[7:] != hexd
+                or seq != last_seq + 1
+                or at == 14
+                or body[at : at + 64] != last_hex
+                or b'"kind":"event"' not in body
+                or seq in witness
+            ):
+                break
+            last_seq = seq
+            last_hex = hexd.encode()
+            done += 1
+        if done:
+            self.records += done
+            self.last_seq, self.last_hash = last_seq, "sha256:" + last_hex.decode()
+            recent = self._recent
+            for rec in batch[max(0, done - 64) : done]:
+                recent[rec.hash] = rec.seq
+            while len(recent) > _RECENT:
+                recent.popitem(last=False)
+        return done
+
+    def _feed_deep(self, batch: Iterable[StoredRecord]) -> None:
+        """Check every field of every record (parses each body)."""
+        for rec in batch:
+            if self.problem is not None:
+                self.after_problem += 1
+            else:
+                self._deep_one(rec)
+
+    def _deep_one(self, rec: StoredRecord) -> None:
+        try:
+            data = _loads(rec.body)
+            seq, prev, kind = data["seq"], data["prev"], data["kind"]
+        except (ValueError, KeyError, TypeError):
+            self._fail(
+                rec.seq if rec.seq > 0 else self.last_seq + 1, "unparseable", "not a complete JSON record"
+            )
+            return
+        digest = "sha256:" + hashlib.sha256(rec.body).hexdigest()
+        if digest != rec.hash:
+            self._fail(seq, "modified", "record content does not match its hash")
+        elif seq != rec.seq:
+            self._fail(rec.seq, "reordered", f"slot {rec.seq} holds record {seq}")
+        elif not self._started:
+            self._started = True
+            self._start(data, seq, prev)
+        elif seq != self.last_seq + 1:
+            if seq <= self.last_seq:
+                self._fail(seq, "reordered", f"record {seq} appears after record {self.last_seq}")
+            else:
+                self._fail(
+                    self.last_seq + 1, "deleted", f"records {self.last_seq + 1}..{seq - 1} are missing"
+                )
+        elif prev != self.last_hash:
+            self._link_problem(seq, prev)
+        if self.problem is None and kind != "event":
+            self._special(seq, prev, kind, data)
+        if self.problem is None and self.witness.get(seq, digest) != digest:
+            self._fail(seq, "modified", "record differs from the witnessed checkpoint")
+        if self.problem is not None:
+            return
+        self.witness.pop(seq, None)
+        self.records += 1
+        self.last_seq, self.last_hash = seq, digest
+        self._recent[digest] = seq
+        if len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+
+    def _start(self, data: Mapping[str, object], seq: int, prev: str) -> None:
+        self.first_seq = seq
+        if seq == 1:
+            if prev != GENESIS:
+                self._fail(1, "modified", "first record does not start from the genesis hash")
+            return
+        # A pruned log must start at a checkpoint that vouches for what came before.
+        cp = data.get("checkpoint")
+        if data.get("kind") != "checkpoint" or not isinstance(cp, dict):
+            self._fail(1, "deleted", f"records 1..{seq - 1} are missing and record {seq} is no checkpoint")
+            return
+        if cp.get("seq") != seq - 1 or cp.get("hash") != prev:
+            self._fail(seq, "modified", "checkpoint does not vouch for its predecessor")
+            return
+        if self.verifier is None:
+            self.anchored = False
+        self.last_seq, self.last_hash = seq - 1, prev
+
+    def _link_problem(self, seq: int, prev: str) -> None:
+        recent = self._recent
+        if prev in recent:
+            earlier = recent[prev]
+            if earlier == self.last_seq - 1:
+                self._fail(self.last_seq, "inserted", f"record {self.last_seq} is not part of the chain")
+            else:
+                self._fail(seq, "reordered", f"record {seq} follows record {earlier} in the chain")
+        else:
+            self._fail(self.last_seq, "modified", f"record {seq} does not link to record {self.last_seq}")
+
+    def _special(self, seq: int, prev: str, kind: str, data: Mapping[str, object]) -> None:
+        if kind == "checkpoint":
+            cp = data.get("checkpoint")
+            if not isinstance(cp, dict) or cp.get("seq") != seq - 1 or cp.get("hash") != prev:
+                self._fail(seq, "bad_checkpoint", "checkpoint does not vouch for its predecessor")
+                return
+            self.checkpoints += 1
+            if self.verifier is not None:
+                reason = self.verifier.check(cp)
+                if reason is not None:
+                    self._fail(seq, "bad_checkpoint", reason)
+                    return
+                self.signatures += 1
+        elif kind == "retention":
+            before = data.get("pruned_before")
+            if isinstance(before, int):
+                self.pruned_before = max(self.pruned_before, before)
+        elif kind != "repair":
+            self._fail(seq, "modified", f"unknown record kind {kind!r}")
+
+    def finish(self, head: tuple[int, str] | None = None) -> VerifyReport:
+        """Close the check: head, torn tail, witness and retention; return the report."""
+        if self.problem is not None and self.problem.kind == "unparseable":
+            kind = "torn" if self.after_problem == 0 else "modified"
+            self.problem = Problem(self.problem.seq, kind, self.problem.detail)
+        if self.problem is None and head is not None:
+            head_seq, head_hash = head
+            if head_seq > self.last_seq:
+                self._fail(
+                    self.last_seq + 1, "truncated", f"records {self.last_seq + 1}..{head_seq} are missing"
+                )
+            elif head_seq < self.last_seq:
+                self._fail(
+                    head_seq + 1, "inserted", f"records {head_seq + 1}..{self.last_seq} follow the head"
+                )
+            elif head_hash != self.last_hash:
+                self._fail(head_seq, "modified", "last record differs from the committed head")
+        if self.problem is None:
+            beyond = sorted(s for s in self.witness if s > self.last_seq)
+            if beyond:
+                self._fail(self.last_seq + 1, "truncated", f"witnessed checkpoint {beyond[0]} is missing")
+        if self.problem is None and self.records and self.first_seq > self.pruned_before:
+            self._fail(
+                self.pruned_before,
+                "deleted",
+                f"records {self.pruned_before}..{self.first_seq - 1} are missing",
+            )
+        warnings = list(self._warnings)
+        if not self.anchored:
+            warnings.append(
+                "log starts after pruning; without --pubkey its first checkpoint is not authenticated"
+            )
+        if self.verifier is None and self.checkpoints:
+            warnings.append("checkpoint signatures not checked (no public key given)")
+        if self.records and not self.checkpoints:
+            warnings.append("no signed checkpoints in the log")
+        return VerifyReport(
+            records=self.records,
+            first_seq=self.first_seq,
+            last_seq=self.last_seq,
+            last_hash=self.last_hash,
+            checkpoints=self.checkpoints,
+            signatures_checked=self.signatures,
+            problem=self.problem,
+            warnings=tuple(warnings),
+        )
+
+
+async def verify_stream(
+    batches: AsyncIterator[Sequence[StoredRecord]],
+    *,
+    head: tuple[int, str] | None = None,
+    verifier: CheckpointVerifier | None = None,
+    witness: Mapping[int, str] | None = None,
+    deep: bool = False,
+) -> VerifyReport:
+    """Verify records arriving in batches (from a store scan or a JSONL file)."""
+    checker = ChainChecker(verifier, witness, deep=deep)
+    async for batch in batches:
+        checker.feed(batch)
+    return checker.finish(head)
+
+
+async def verify_log(
+    store: AuditStore,
+    *,
+    verifier: CheckpointVerifier | None = None,
+    witness: Mapping[int, str] | None = None,
+    deep: bool = False,
+) -> VerifyReport:
+    """Verify everything in ``store`` up to its committed head; safe while writers append.
+
+    Records committed after the head was read are not checked; a record beyond the head
+    as re-read afterwards was not written through the store's append: *inserted*.
+    """
+    head = await store.head()
+
+    async def bounded() -> AsyncIterator[Sequence[StoredRecord]]:
+        async for batch in store.scan():
+            if batch[-1].seq <= head[0]:
+                yield batch
+                continue
+            inside = [r for r in batch if r.seq <= head[0]]
+            if inside:
+                yield inside
+            return
+
+    report = await verify_stream(bounded(), head=head, verifier=verifier, witness=witness, deep=deep)
+    if not report.ok:
+        return report
+    beyond = 0
+    async for batch in store.scan(after_seq=head[0]):
+        beyond = max(beyond, batch[-1].seq)
+    if beyond and beyond > (await store.head())[0]:
+        problem = Problem(head[0] + 1, "inserted", "records exist beyond the committed head")
+        return replace(report, problem=problem)
+    return report

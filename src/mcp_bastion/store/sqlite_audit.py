@@ -1,0 +1,89 @@
+"""SQLite audit store: the embedded default for the hash-chained audit log.
+
+Records live in ``audit_log (seq, hash, body)``; the committed head in ``audit_head``.
+``append`` runs ``BEGIN IMMEDIATE`` (SQLite's single write lock, shared by every process
+using the file), reads the head, seals, inserts and commits. Durable appends commit with
+``synchronous=FULL`` (the WAL is fsync'd before COMMIT returns); other batches with
+``NORMAL`` (in the OS cache at once, on disk at the next sync): a later durable commit
+syncs the WAL up to itself, so durability follows the chain order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+
+from .interface import GENESIS, Sealer, StoredRecord
+from .sqlite import SQLiteDatabase
+
+__all__ = ["SQLiteAuditStore"]
+
+
+class SQLiteAuditStore:
+    """The ``AuditStore`` contract on a ``SQLiteDatabase``."""
+
+    def __init__(self, db: SQLiteDatabase) -> None:
+        self.db = db
+
+    async def append(self, seal: Sealer, *, durable: bool) -> Sequence[StoredRecord]:
+        mode = "FULL" if durable else "NORMAL"
+
+        def tx(c: sqlite3.Connection) -> Sequence[StoredRecord]:
+            row = c.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+            sealed = seal(*(row or (0, GENESIS)))
+            if sealed:
+                c.executemany(
+                    "INSERT INTO audit_log (seq, hash, body) VALUES (?, ?, ?)",
+                    [(r.seq, r.hash, r.body) for r in sealed],
+                )
+                c.execute(
+                    "INSERT OR REPLACE INTO audit_head (id, seq, hash) VALUES (1, ?, ?)",
+                    (sealed[-1].seq, sealed[-1].hash),
+                )
+            return sealed
+
+        def run(c: sqlite3.Connection) -> Sequence[StoredRecord]:
+            c.execute(f"PRAGMA synchronous={mode}")
+            return SQLiteDatabase.write(c, tx)
+
+        return await self.db.run(run)
+
+    async def head(self) -> tuple[int, str]:
+        def q(c: sqlite3.Connection) -> tuple[int, str]:
+            row = c.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+            return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+
+        return await self.db.run(q)
+
+    async def scan(self, *, after_seq: int = 0, batch: int = 5000) -> AsyncIterator[Sequence[StoredRecord]]:
+        cursor = after_seq
+        while True:
+
+            def q(c: sqlite3.Connection, start: int = cursor) -> list[StoredRecord]:
+                rows = c.execute(
+                    "SELECT seq, hash, body FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", (start, batch)
+                ).fetchall()
+                return list(map(StoredRecord._make, rows))
+
+            rows = await self.db.run(q)
+            if not rows:
+                return
+            yield rows
+            cursor = rows[-1].seq
+
+    async def truncate_after(self, seq: int, head_hash: str) -> int:
+        def tx(c: sqlite3.Connection) -> int:
+            removed = c.execute("DELETE FROM audit_log WHERE seq > ?", (seq,)).rowcount
+            c.execute("INSERT OR REPLACE INTO audit_head (id, seq, hash) VALUES (1, ?, ?)", (seq, head_hash))
+            return int(removed)
+
+        return await self.db.run(lambda c: SQLiteDatabase.write(c, tx))
+
+    async def prune_before(self, seq: int) -> int:
+        def tx(c: sqlite3.Connection) -> int:
+            return int(c.execute("DELETE FROM audit_log WHERE seq < ?", (seq,)).rowcount)
+
+        return await self.db.run(lambda c: SQLiteDatabase.write(c, tx))
+
+    async def close(self) -> None:
+        await self.db.close()
