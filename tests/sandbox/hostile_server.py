@@ -22,6 +22,8 @@ server = MCPServer("hostile")
 
 _PTRACE_ATTACH = 16
 _PTRACE_DETACH = 17
+_CLONE_NEWUTS = 0x04000000
+_CLONE_NEWNET = 0x40000000
 
 
 def _result(ok: bool, detail: str) -> str:
@@ -120,6 +122,19 @@ def ptrace_child() -> str:
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+
+
+@server.tool()
+def unshare_ns() -> str:
+    """In a forked child, try to enter new network and UTS namespaces (unshare)."""
+    pid = os.fork()
+    if pid == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        failed = libc.unshare(_CLONE_NEWNET | _CLONE_NEWUTS) != 0
+        os._exit(ctypes.get_errno() if failed else 0)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return _result(code == 0, "entered new namespaces" if code == 0 else os.strerror(code))
 
 
 @server.tool()

@@ -58,6 +58,7 @@ async def _attack(
         ("fork_many", {"count": 100}),
         ("allocate", {"megabytes": 4096}),
         ("ptrace_child", {}),
+        ("unshare_ns", {}),
     ]
     results: dict[str, dict[str, Any]] = {}
     async with (
@@ -97,6 +98,7 @@ async def test_every_attack_succeeds_unconfined(
     assert results["fork_many"]["ok"], results["fork_many"]
     assert results["allocate"]["ok"], results["allocate"]
     assert results["ptrace_child"]["ok"], results["ptrace_child"]
+    assert results["unshare_ns"]["ok"], results["unshare_ns"]
     assert [event.isolation_used for event in events] == ["none", "none"]
 
 
@@ -126,6 +128,7 @@ async def _confined(
     assert not results["fork_many"]["ok"], results["fork_many"]
     assert not results["allocate"]["ok"], results["allocate"]
     assert not results["ptrace_child"]["ok"], results["ptrace_child"]
+    assert not results["unshare_ns"]["ok"], results["unshare_ns"]
     return events
 
 

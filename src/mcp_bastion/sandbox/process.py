@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -238,7 +239,14 @@ async def _stop(process: Process, running: Running) -> None:
         await terminate_posix_process_tree(process, _KILL_GRACE_S)
         await _wait_exit(process, _KILL_GRACE_S)
     with contextlib.suppress(OSError):
-        os.killpg(process.pid, 9)  # stragglers that left the leader behind
+        os.killpg(process.pid, signal.SIGKILL)  # stragglers that outlived the leader
+    # Close the asyncio transport now, not at garbage collection after the loop is gone
+    # (the SDK's stdio client does the same; nothing public exposes it).
+    transport = getattr(getattr(process, "_process", None), "_transport", None)
+    close = getattr(transport, "close", None)
+    if callable(close):
+        with contextlib.suppress(PermissionError):
+            close()
 
 
 @asynccontextmanager

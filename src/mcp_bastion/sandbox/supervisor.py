@@ -117,6 +117,7 @@ class Supervisor:
             answered: dict[str, anyio.Event] = {}
             crashed = False
             eof = anyio.Event()
+            ready = anyio.Event()
             try:
                 async with anyio.create_task_group() as tg:
 
@@ -131,16 +132,16 @@ class Supervisor:
                         await running.exited.wait()
                         raise _CrashError
 
-                    tg.start_soon(self._relay_in, running.read, to_serve, answered, eof)
+                    tg.start_soon(self._relay_in, running.read, to_serve, answered, eof, ready)
                     tg.start_soon(self._relay_out, from_serve, running.write)
-                    tg.start_soon(self._health, running.write, answered)
+                    tg.start_soon(self._health, running.write, answered, ready)
                     tg.start_soon(died)
                     tg.start_soon(served)
             except* _CrashError:
                 crashed = True
             except* Exception:
                 # serve failed: if the process died under it, that is a crash; otherwise re-raise.
-                if running.process.returncode is None and not running.exited.is_set():
+                if running.process.returncode is None and not eof.is_set():
                     raise
                 crashed = True
             if not crashed:
@@ -153,9 +154,11 @@ class Supervisor:
         sink: MemoryObjectSendStream[SessionMessage | Exception],
         answered: dict[str, anyio.Event],
         eof: anyio.Event,
+        ready: anyio.Event,
     ) -> None:
         async with sink:
             async for item in source:
+                ready.set()
                 if isinstance(item, SessionMessage):
                     message = item.message
                     if (
@@ -174,8 +177,10 @@ class Supervisor:
             async for item in source:
                 await sink.send(item)
 
-    async def _health(self, sink: WriteStream, answered: dict[str, anyio.Event]) -> None:
+    async def _health(self, sink: WriteStream, answered: dict[str, anyio.Event], ready: anyio.Event) -> None:
         policy = self.profile.restart
+        # Start-up (interpreter, imports) is not a health failure: ping once the server has spoken.
+        await ready.wait()
         while True:
             await anyio.sleep(policy.health_interval_s)
             ping_id = f"{HEALTH_ID_PREFIX}{next(self._ping_ids)}"
