@@ -17,9 +17,11 @@ from typing import Any
 from mcp_types import JSONRPCNotification
 
 from mcp_bastion.config import BastionConfig
+from mcp_bastion.config.sandbox import SandboxProfile
 from mcp_bastion.config.upstreams import Upstream
 from mcp_bastion.errors import ConfigError
 from mcp_bastion.gateway.core import Gateway, Recorder
+from mcp_bastion.gateway.stores import OpenStores, open_gateway_stores
 from mcp_bastion.pipeline.catalog import Catalog
 from mcp_bastion.pipeline.chain import Chain, GuardStores, build_chain
 from mcp_bastion.transports.openers import http_opener, stdio_opener
@@ -49,9 +51,17 @@ class GatewayRuntime:
             raise ConfigError("upstreams: at least one upstream server is required")
         self.config = config
         self.catalog = Catalog()
-        self.stores = stores or GuardStores()
-        self.c2s, self.s2c = build_chain(config, catalog=self.catalog, stores=self.stores, extras=extras)
         self._exit = AsyncExitStack()
+        extras = dict(extras or {})
+        self._owned: OpenStores | None = None
+        if stores is None:
+            self._owned = open_gateway_stores(config)
+            stores = self._owned.guard_stores
+            extras.setdefault("audit_log", self._owned.audit_log)
+        self.stores = stores
+        self.c2s, self.s2c = build_chain(config, catalog=self.catalog, stores=self.stores, extras=extras)
+        if recorder is None:
+            recorder = _recorder(self.s2c) or _recorder(self.c2s)
         connections = {
             name: UpstreamConnection(
                 name,
@@ -81,7 +91,11 @@ class GatewayRuntime:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._exit.aclose()
+        try:
+            await self._exit.aclose()
+        finally:
+            if self._owned is not None:
+                await self._owned.aclose()
 
     async def start(self) -> None:
         """First contact: connect to and pin every upstream (failures retried on demand)."""
@@ -90,7 +104,7 @@ class GatewayRuntime:
 
 def _opener(upstream: Upstream) -> Opener:
     if upstream.command is not None:
-        profile = upstream.sandbox
+        profile: SandboxProfile = getattr(upstream, "sandbox", None) or SandboxProfile()
         if upstream.env or upstream.env_passthrough:
             env = dict(profile.env)
             env.update(upstream.env)
@@ -115,6 +129,15 @@ def _opener(upstream: Upstream) -> Opener:
     if token:
         headers["Authorization"] = f"Bearer {token}"
     return http_opener(upstream.url, headers=headers, timeout_s=upstream.timeout_s)
+
+
+def _recorder(chain: Chain) -> Recorder | None:
+    """The audit guard's recorder (it records after the chains decided), if configured."""
+    for guard in chain.guards:
+        record = getattr(guard, "record", None)
+        if callable(record):
+            return guard  # type: ignore[return-value]
+    return None
 
 
 def _relist_hook(chain: Chain) -> Callable[[str], bool] | None:

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
+from mcp_bastion.gateway.auth import http_authenticator, resource_metadata
 
 from mcp_bastion.config import BastionConfig, load_config
 from mcp_bastion.errors import ConfigError
-from mcp_bastion.gateway.auth import http_authenticator, resource_metadata
 from mcp_bastion.gateway.http_app import build_app
 from mcp_bastion.gateway.runtime import GatewayRuntime
 from mcp_bastion.gateway.stores import open_guard_stores

@@ -94,7 +94,12 @@ def error_response(
     request_id: RequestId | None, code: int, message: str, data: Any | None = None
 ) -> JSONRPCError:
     """A JSON-RPC error answering ``request_id``; ``message`` must be safe for the caller."""
-    return JSONRPCError(jsonrpc="2.0", id=request_id, error=ErrorData(code=code, message=message, data=data))
+    error = (
+        ErrorData(code=code, message=message)
+        if data is None
+        else ErrorData(code=code, message=message, data=data)
+    )
+    return JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
 
 
 def is_request(message: JSONRPCMessage) -> bool:
