@@ -8,6 +8,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from mcp_bastion.config._base import ConfigPath, StrictModel
+from mcp_bastion.config.sandbox import SandboxProfile
 
 __all__ = ["UPSTREAM_NAME_PATTERN", "Upstream"]
 
@@ -31,6 +32,8 @@ class Upstream(StrictModel):
     """Fixed environment variables for the process (in addition to the sandbox allow-list)."""
     env_passthrough: tuple[str, ...] = ()
     """Names of variables copied from the gateway's environment (an allow-list)."""
+    sandbox: SandboxProfile = Field(default_factory=SandboxProfile)
+    """How the process is isolated (``docs/sandbox.md``); the default profile is safe."""
     # http
     url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
     headers: dict[str, str] = Field(default_factory=dict)
@@ -50,6 +53,8 @@ class Upstream(StrictModel):
                 raise ValueError(f"{', '.join(http_only)} only apply to http upstreams")
         else:
             stdio_only = [n for n in ("cwd", "env", "env_passthrough") if getattr(self, n)]
+            if "sandbox" in self.model_fields_set:
+                stdio_only.append("sandbox")
             if stdio_only:
                 raise ValueError(f"{', '.join(stdio_only)} only apply to stdio upstreams")
             if self.bearer_token_env and self.bearer_token_file:
