@@ -35,8 +35,8 @@ _log = logging.getLogger("gridops.server")
 
 T = TypeVar("T")
 
-ASSET_ID_PATTERN = r"^(bus|line|trafo|switch|load|sgen):[0-9]{1,9}$"
-REGION_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+ASSET_ID_PATTERN = r"^(bus|line|trafo|switch|load|sgen):(0|[1-9][0-9]{0,8})$"
+REGION_PATTERN = r"^[a-z0-9-]{1,32}$"
 # Printable text: no C0/C1 control characters (line breaks included); hostile text is fine.
 PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
 # Multi-line text: as PRINTABLE, but tab, line feed and carriage return are allowed.

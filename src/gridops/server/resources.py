@@ -25,7 +25,7 @@ from gridops.server.roles import authorize
 
 __all__ = ["LOAD_DATASET_PATTERN", "register_resources"]
 
-LOAD_DATASET_PATTERN = r"^(load|sgen):[0-9]{1,9}$"
+LOAD_DATASET_PATTERN = r"^(load|sgen):(0|[1-9][0-9]{0,8})$"
 _REGION = re.compile(REGION_PATTERN)
 _ASSET = re.compile(ASSET_ID_PATTERN)
 _DATASET = re.compile(LOAD_DATASET_PATTERN)

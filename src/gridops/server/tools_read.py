@@ -3,15 +3,16 @@
 All of them run on the service's read-only connection and need role ``viewer`` or above.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: run_report's argument type closes over the
+# report catalogue, and the SDK evaluates string annotations against module globals only.
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from gridops.server.common import PRINTABLE, REGION_PATTERN, AssetIdArg, ToolEnv, guarded, strict_tool
 from gridops.service import Weather
@@ -21,7 +22,7 @@ __all__ = ["MAX_WINDOW", "read_tools"]
 MAX_WINDOW = timedelta(days=7)
 
 Region = Annotated[
-    Annotated[str, Field(max_length=64, pattern=REGION_PATTERN)] | None,
+    Annotated[str, Field(max_length=32, pattern=REGION_PATTERN)] | None,
     Field(description="Region name from get_topology; omit for all."),
 ]
 Start = Annotated[datetime, Field(description="Window start, ISO-8601 (UTC when no offset is given).")]
@@ -43,12 +44,15 @@ def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _catalogue_text(env: ToolEnv) -> str:
-    lines = []
+def _catalogue(env: ToolEnv) -> tuple[list[str], str]:
+    """Report names and a description of each (its parameters' properties as JSON Schema)."""
+    names, lines = [], []
     for report in env.service.list_reports():
-        params = json.dumps(report.get("params", {}), separators=(",", ":"), sort_keys=True)
-        lines.append(f"- {report.get('name')}: {report.get('description')} params schema: {params}")
-    return "\n".join(lines)
+        schema = report.get("params_schema", {})
+        params = json.dumps(schema.get("properties", {}), separators=(",", ":"), sort_keys=True)
+        names.append(str(report["name"]))
+        lines.append(f"- {report['name']}: {report.get('description', '')} params: {params}")
+    return names, "\n".join(lines)
 
 
 def read_tools(env: ToolEnv) -> list[Tool]:
@@ -74,8 +78,7 @@ def read_tools(env: ToolEnv) -> list[Tool]:
 
     def list_outages(
         status: Annotated[
-            Annotated[str, Field(max_length=32, pattern=r"^[a-z_]{1,32}$")] | None,
-            Field(description="Filter by status; omit for all."),
+            Literal["open", "resolved"] | None, Field(description="Filter by status; omit for all.")
         ] = None,
         limit: Annotated[int, Field(ge=1, le=200)] = 50,
     ) -> dict[str, Any]:
@@ -109,8 +112,25 @@ def read_tools(env: ToolEnv) -> list[Tool]:
         env.authorized("query_records")
         return guarded(lambda: env.service.query_records(name_contains, limit, offset))
 
+    names, catalogue = guarded(lambda: _catalogue(env))
+
+    def _known_report(value: str) -> str:
+        if value not in names:
+            raise ValueError(f"unknown report; choose one of {', '.join(names)}")
+        return value
+
     def run_report(
-        name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]{0,63}$")],
+        name: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=64,
+                pattern=r"^[a-z][a-z0-9_]{0,63}$",
+                json_schema_extra={"enum": names},
+                description="Report name from the catalogue.",
+            ),
+            AfterValidator(_known_report),
+        ],
         params: Annotated[
             dict[ReportParamName, ReportParamValue],
             Field(max_length=16, description="Report parameters (see the catalogue)."),
@@ -119,7 +139,6 @@ def read_tools(env: ToolEnv) -> list[Tool]:
         env.authorized("run_report")
         return guarded(lambda: env.service.run_report(name, dict(params)))
 
-    catalogue = guarded(lambda: _catalogue_text(env))
     return [
         strict_tool(
             get_topology,
