@@ -110,7 +110,7 @@ def arg_shapes(args: list[str]) -> set[str]:
         shapes.add(CODE)
     if first.startswith(("'", '"')):
         shapes.add("quoted")
-    if len(args) <= 2 and _NUM.match(first):
+    if len(args) == 1 and _NUM.match(first):
         shapes.add(NUM)
     if first in ("user", "localgroup", "view", "share", "use"):
         shapes.add("netcmd")

@@ -69,6 +69,7 @@ _VARIABLE = re.compile(r"@@?[\w$.]*")
 _LINE_COMMENT = re.compile(r"[^\n]*")
 _OPERATOR = re.compile(r"<=>|<>|!=|<=|>=|\|\||&&|:=|!<|!>|[=<>+\-*/%^~|&!]")
 _PUNCT = frozenset("(),;")
+_DIGITS = frozenset("0123456789")  # str.isdigit() also accepts superscripts, which \d does not
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +107,7 @@ def _next_is_paren(text: str, pos: int) -> bool:
         ch = text[pos]
         if ch.isspace():
             match = _SPACE.match(text, pos)
-            assert match is not None
-            pos = match.end()
+            pos = match.end() if match else pos + 1
         elif text.startswith("/*", pos):
             end = text.find("*/", pos + 2)
             if end < 0:
@@ -151,8 +151,7 @@ def lex(text: str, quote: str | None = None) -> list[Token]:  # noqa: PLR0912, P
         ch = text[pos]
         if ch.isspace():
             match = _SPACE.match(text, pos)
-            assert match is not None
-            pos = match.end()
+            pos = match.end() if match else pos + 1
         elif ch in "'\"":
             body, pos, closed = _scan_string(text, pos + 1, ch)
             tokens.append(Token("s", body, closed, ch))
@@ -169,7 +168,7 @@ def lex(text: str, quote: str | None = None) -> list[Token]:  # noqa: PLR0912, P
             stop = n if end < 0 else end + 2
             tokens.append(Token("c", text[pos:stop]))
             pos = stop
-        elif ch.isdigit() or (ch == "." and pos + 1 < n and text[pos + 1].isdigit()):
+        elif ch in _DIGITS or (ch == "." and pos + 1 < n and text[pos + 1] in _DIGITS):
             match = _NUMBER.match(text, pos)
             assert match is not None
             tokens.append(Token("1", match.group().lower()))
