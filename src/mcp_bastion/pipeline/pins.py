@@ -19,6 +19,9 @@ A pin's digest is :func:`mcp_bastion.canonical.digest` of the item; its snapshot
 canonical JSON, kept for ``bastion pins diff``. ``flag:KEY`` pins are written by the
 descriptions guard: their digest is the flagged item's digest and their snapshot records
 the rule IDs that flagged it.
+
+Everything here is pure except :func:`approve_keys`, the one store operation shared by
+``bastion pins approve`` and the console.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mcp_bastion.canonical import canonical_json, digest
-from mcp_bastion.store.interface import Pin, PinStatus
+from mcp_bastion.store.interface import Pin, PinStatus, PinStore
 
 __all__ = [
     "FLAG_PREFIX",
@@ -39,6 +42,7 @@ __all__ = [
     "PinItem",
     "SurfaceChange",
     "approve",
+    "approve_keys",
     "flag_key",
     "instructions_item",
     "is_marker",
@@ -240,3 +244,27 @@ def strip_items(result: Mapping[str, Any], method: str, hidden: Sequence[str]) -
         if not (isinstance(entry, Mapping) and key_for(kind, str(entry.get(name_field))) in drop)
     ]
     return out
+
+
+async def approve_keys(
+    store: PinStore, upstream: str, keys: Sequence[str], *, everything: bool = False, now: float
+) -> list[Pin]:
+    """Approve ``keys`` of ``upstream`` (or, with ``everything``, every quarantined pin).
+
+    Approving ``tool:x`` also approves its ``flag:tool:x`` (the operator reviewed the
+    item). Returns the pins written. Raises ``KeyError`` naming a key that is not pinned
+    (nothing is written then).
+    """
+    pins = await store.load(upstream)
+    if everything:
+        chosen = [p for p in pins.values() if p.status is not PinStatus.APPROVED]
+    else:
+        missing = [k for k in keys if k not in pins]
+        if missing:
+            raise KeyError(", ".join(missing))
+        wanted = {k for key in keys for k in (key, flag_key(key))}
+        chosen = [pins[k] for k in sorted(wanted) if k in pins and pins[k].status is not PinStatus.APPROVED]
+    written = [approve(pin, now=now) for pin in sorted(chosen, key=lambda p: p.key)]
+    for pin in written:
+        await store.put(pin)
+    return written
