@@ -22,9 +22,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final, Protocol
 
 from mcp_types import (
+    PROTOCOL_VERSION_META_KEY,
     JSONRPCError,
     JSONRPCMessage,
     JSONRPCNotification,
@@ -116,6 +118,7 @@ class Gateway:
     async def handle(self, message: JSONRPCMessage, downstream: Downstream) -> JSONRPCMessage | None:
         """Decide and forward one client message; return the reply (None for notifications)."""
         if isinstance(message, JSONRPCRequest):
+            downstream = _era_of(message, downstream)
             try:
                 return await self._request(message, downstream)
             except UpstreamError as exc:
@@ -453,6 +456,19 @@ def _strip_envelope(params: dict[str, Any]) -> dict[str, Any]:
     if kept:
         stripped["_meta"] = kept
     return stripped
+
+
+def _era_of(message: JSONRPCRequest, downstream: Downstream) -> Downstream:
+    """A 2026-07-28 request names its version in its envelope (stdio has no header for it)."""
+    meta = (message.params or {}).get("_meta")
+    version = meta.get(PROTOCOL_VERSION_META_KEY) if isinstance(meta, dict) else None
+    if (
+        isinstance(version, str)
+        and version in MODERN_PROTOCOL_VERSIONS
+        and version != downstream.protocol_version
+    ):
+        return replace(downstream, protocol_version=version)
+    return downstream
 
 
 _CACHEABLE: Final = frozenset({*_LISTS, "server/discover", "resources/read"})

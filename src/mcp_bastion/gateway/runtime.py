@@ -17,7 +17,6 @@ from typing import Any
 from mcp_types import JSONRPCNotification
 
 from mcp_bastion.config import BastionConfig
-from mcp_bastion.config.sandbox import SandboxProfile
 from mcp_bastion.config.upstreams import Upstream
 from mcp_bastion.errors import ConfigError
 from mcp_bastion.gateway.core import Gateway, Recorder
@@ -104,7 +103,7 @@ class GatewayRuntime:
 
 def _opener(upstream: Upstream) -> Opener:
     if upstream.command is not None:
-        profile: SandboxProfile = getattr(upstream, "sandbox", None) or SandboxProfile()
+        profile = upstream.sandbox
         if upstream.env or upstream.env_passthrough:
             env = dict(profile.env)
             env.update(upstream.env)

@@ -13,7 +13,6 @@ from mcp_bastion.config import BastionConfig, load_config
 from mcp_bastion.errors import ConfigError
 from mcp_bastion.gateway.http_app import build_app
 from mcp_bastion.gateway.runtime import GatewayRuntime
-from mcp_bastion.gateway.stores import open_guard_stores
 
 __all__ = ["build_gateway_app", "serve_gateway"]
 
@@ -24,8 +23,7 @@ def build_gateway_app(config: BastionConfig):  # type: ignore[no-untyped-def]
     """The ASGI app and the runtime behind it, from a validated config."""
     if config.listeners.http is None:
         raise ConfigError("listeners.http: the gateway needs an HTTP listener")
-    stores, recorder, extras = open_guard_stores(config)
-    runtime = GatewayRuntime(config, stores=stores, recorder=recorder, extras=extras)
+    runtime = GatewayRuntime(config)
     app = build_app(
         config,
         runtime,
