@@ -40,7 +40,7 @@ def request(method: str, params: dict[str, Any] | None = None) -> JSONRPCRequest
 class Harness:
     """Send messages to a Gateway as a given principal, like a downstream transport does."""
 
-    def __init__(self, runtime: GatewayRuntime, pins: MemoryPinStore) -> None:
+    def __init__(self, runtime: GatewayRuntime, pins: MemoryPinStore | None) -> None:
         self.runtime = runtime
         self.pins = pins
 
