@@ -42,6 +42,7 @@ _STDIN_CLOSE_GRACE_S = 2.0
 _KILL_GRACE_S = 1.0
 _STDERR_LINE_CHARS = 2000
 _POLL_S = 0.05
+_STDERR_FLUSH_S = 0.5
 
 ReadStream = MemoryObjectReceiveStream[SessionMessage | Exception]
 WriteStream = MemoryObjectSendStream[SessionMessage]
@@ -61,6 +62,7 @@ class Running:
     plan: LaunchPlan
     sha256: str
     exited: anyio.Event = field(default_factory=anyio.Event)
+    stderr_done: anyio.Event = field(default_factory=anyio.Event)
 
 
 def _event(
@@ -121,26 +123,28 @@ async def _pump_stdin(
         await reader.aclose()  # the server is gone: make the session see the end
 
 
-async def _pump_stderr(process: Process, limit: int, pid: int) -> None:
+async def _pump_stderr(process: Process, limit: int, pid: int, done: anyio.Event) -> None:
+    """Log stderr line by line until ``limit`` bytes were seen; drain (unlogged) after that."""
     assert process.stderr is not None
-    seen = 0
+    room = limit
     buffer = b""
-    truncated = False
-    with contextlib.suppress(
-        anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream, OSError
-    ):
-        async for chunk in process.stderr:
-            seen += len(chunk)
-            if seen > limit:
-                if not truncated:
+    quiet = (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream, OSError)
+    try:
+        with contextlib.suppress(*quiet):
+            async for chunk in process.stderr:
+                if room <= 0:
+                    continue  # keep draining so the server never blocks on a full pipe
+                buffer += chunk[:room]
+                room -= len(chunk)
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    log.info(
+                        "sandbox.stderr", pid=pid, line=line.decode("utf-8", "replace")[:_STDERR_LINE_CHARS]
+                    )
+                if room <= 0:
                     log.warning("sandbox.stderr_truncated", pid=pid, limit_bytes=limit)
-                    truncated = True
-                continue  # keep draining so the server never blocks on a full pipe
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                text = line.decode("utf-8", "replace")[:_STDERR_LINE_CHARS]
-                log.info("sandbox.stderr", pid=pid, line=text)
+    finally:
+        done.set()
 
 
 async def _wait_exit(process: Process, grace_s: float) -> bool:
@@ -206,7 +210,7 @@ async def spawn(
         async with anyio.create_task_group() as tg:
             tg.start_soon(_pump_stdout, process, read_writer, profile.max_output_bytes)
             tg.start_soon(_pump_stdin, process, write_reader, read_writer)
-            tg.start_soon(_pump_stderr, process, profile.max_output_bytes, process.pid)
+            tg.start_soon(_pump_stderr, process, profile.max_output_bytes, process.pid, running.stderr_done)
             tg.start_soon(watch)
             try:
                 yield running
@@ -240,6 +244,8 @@ async def _stop(process: Process, running: Running) -> None:
         await _wait_exit(process, _KILL_GRACE_S)
     with contextlib.suppress(OSError):
         os.killpg(process.pid, signal.SIGKILL)  # stragglers that outlived the leader
+    with anyio.move_on_after(_STDERR_FLUSH_S):
+        await running.stderr_done.wait()  # the server's last words, while they are still there
     # Close the asyncio transport now, not at garbage collection after the loop is gone
     # (the SDK's stdio client does the same; nothing public exposes it).
     transport = getattr(getattr(process, "_process", None), "_transport", None)
