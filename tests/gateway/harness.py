@@ -16,6 +16,7 @@ from mcp_bastion.config import BastionConfig
 from mcp_bastion.config.identities import Identities, LocalIdentity
 from mcp_bastion.config.upstreams import Upstream
 from mcp_bastion.gateway.runtime import GatewayRuntime
+from mcp_bastion.pipeline.audit_sink import JsonlSink
 from mcp_bastion.pipeline.chain import GuardStores
 from mcp_bastion.store.memory import (
     MemoryApprovalStore,
@@ -83,7 +84,7 @@ def make_gateway_factory(tmp_path: Path) -> GatewayFactory:
         )
         openers = {name: _in_process(server) for name, server in servers.items()}
         runtime = GatewayRuntime(
-            config, stores=stores, openers=openers, extras={"audit_jsonl": tmp_path / "audit.jsonl"}
+            config, stores=stores, openers=openers, extras={"audit_sink": JsonlSink(tmp_path / "audit.jsonl")}
         )
         async with runtime:
             await runtime.start()

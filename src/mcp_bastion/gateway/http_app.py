@@ -23,16 +23,13 @@ from starlette.types import Receive, Scope, Send
 from mcp_bastion.config import BastionConfig
 from mcp_bastion.gateway.runtime import GatewayRuntime
 from mcp_bastion.transports.http_downstream import (
+    Authenticate,
     HttpDownstream,
-    HttpRefusal,
     SessionRegistry,
     TransportLimits,
 )
-from mcp_bastion.types import Principal
 
 __all__ = ["build_app"]
-
-Authenticate = Callable[[dict[str, str]], Awaitable[Principal | HttpRefusal]]
 
 
 def build_app(

@@ -92,6 +92,9 @@ class GatewayRuntime:
     async def __aexit__(self, *exc: object) -> None:
         try:
             await self._exit.aclose()
+            close = getattr(self.gateway.recorder, "close", None)
+            if callable(close):
+                await close()
         finally:
             if self._owned is not None:
                 await self._owned.aclose()

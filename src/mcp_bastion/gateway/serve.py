@@ -7,10 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
-from mcp_bastion.gateway.auth import http_authenticator, resource_metadata
+from starlette.applications import Starlette
 
 from mcp_bastion.config import BastionConfig, load_config
 from mcp_bastion.errors import ConfigError
+from mcp_bastion.gateway.auth import http_authenticator, resource_metadata
 from mcp_bastion.gateway.http_app import build_app
 from mcp_bastion.gateway.runtime import GatewayRuntime
 
@@ -19,7 +20,7 @@ __all__ = ["build_gateway_app", "serve_gateway"]
 logger = logging.getLogger(__name__)
 
 
-def build_gateway_app(config: BastionConfig):  # type: ignore[no-untyped-def]
+def build_gateway_app(config: BastionConfig) -> tuple[Starlette, GatewayRuntime]:
     """The ASGI app and the runtime behind it, from a validated config."""
     if config.listeners.http is None:
         raise ConfigError("listeners.http: the gateway needs an HTTP listener")

@@ -39,7 +39,7 @@ from mcp_bastion.transports.jsonrpc import (
 )
 from mcp_bastion.types import Principal, SessionId
 
-__all__ = ["HttpDownstream", "HttpRefusal", "SessionRegistry", "TransportLimits"]
+__all__ = ["Authenticate", "HttpDownstream", "HttpRefusal", "SessionRegistry", "TransportLimits"]
 
 SESSION_HEADER: Final = b"mcp-session-id"
 VERSION_HEADER: Final = b"mcp-protocol-version"
