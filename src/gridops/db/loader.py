@@ -10,7 +10,7 @@ from gridops.db.connect import open_database
 from gridops.db.interface import Database, Tx
 from gridops.db.schema import SCHEMA_VERSION, TABLES, ddl
 from gridops.db.seed import operational_seed
-from gridops.errors import GridOpsError, InvalidInputError
+from gridops.errors import DatabaseError, GridOpsError, InvalidInputError
 from gridops.grid.measurements import EPOCH_END, generate, iso
 from gridops.grid.networks import NETWORKS, base_network, describe_network
 from gridops.grid.powerflow import run_snapshot
@@ -84,12 +84,24 @@ def init_db(
     if not 0 <= seed < 2**63:
         raise InvalidInputError("seed must be a non-negative 63-bit integer")
     started = time.perf_counter()
+    try:
+        return _init(url, network, seed, days, force=force, started=started)
+    except GridOpsError:
+        raise
+    except Exception as exc:
+        raise DatabaseError("could not initialise the grid database") from exc
+
+
+def _init(url: str, network: str, seed: int, days: int, *, force: bool, started: float) -> dict[str, Any]:
     db = open_database(url, create=True)
     try:
         meta = read_meta(db)
         if meta is not None and not force:
             return _summary(db, meta, created=False, seconds=time.perf_counter() - started)
         _load(db, network, seed, days)
+        compact = getattr(db, "compact", None)
+        if compact is not None:
+            compact()
         meta = read_meta(db)
         assert meta is not None
         return _summary(db, meta, created=True, seconds=time.perf_counter() - started)

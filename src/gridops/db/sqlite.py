@@ -106,6 +106,15 @@ class SQLiteDatabase:
                 conn.execute("ROLLBACK")
                 raise DatabaseError() from exc
 
+    def compact(self) -> None:
+        """Fold the write-ahead log into the database file (after a bulk load)."""
+        with self._rw_lock:
+            if self._rw is not None:
+                try:
+                    self._rw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as exc:
+                    raise DatabaseError() from exc
+
     def close(self) -> None:
         for lock, attr in ((self._rw_lock, "_rw"), (self._ro_lock, "_ro")):
             with lock:
