@@ -76,6 +76,7 @@ async def test_denied_call_is_recorded_with_redacted_arguments(tmp_path: Path) -
     assert event["arguments"]["amount"] == 10 and "[REDACTED:aws_access_key" in event["arguments"]["memo"]
     assert event["arguments_digest"] == digest(ARGS)  # matches the original arguments
     assert (event["decision"], event["guard"], event["rule_ids"]) == ("deny", "pinning", ["BST-PIN-003"])
+    assert event["detail"] == "pinning: not pinned"  # once, though the denial is also in verdicts
     assert (event["principal"], event["session"], event["upstream"]) == ("alice", "s-1", "bank")
     assert (event["method"], event["tool"], event["request_id"]) == ("tools/call", "transfer", 11)
     assert event["direction"] == "client_to_server" and event["latency_ms"] == 0.42

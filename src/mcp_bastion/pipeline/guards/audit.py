@@ -124,7 +124,7 @@ class AuditRecorder:
             guard=verdict.guard,
             reason=verdict.reason,
             rule_ids=_rule_ids(verdict, verdicts),
-            detail="; ".join(f"{v.guard}: {v.detail}" for v in (*verdicts, verdict) if v.detail)[:2000],
+            detail="; ".join(f"{v.guard}: {v.detail}" for v in _all(verdict, verdicts) if v.detail)[:2000],
             session=exchange.session,
             upstream=origin.upstream or exchange.upstream,
             request_id=_request_id(origin),
@@ -152,9 +152,14 @@ class AuditRecorder:
         await self.sink.close()
 
 
+def _all(final: Verdict, verdicts: tuple[Verdict, ...]) -> tuple[Verdict, ...]:
+    """Every verdict of the run; the final one too when the chain made it up (timeout, MODIFY summary)."""
+    return verdicts if any(v is final for v in verdicts) else (*verdicts, final)
+
+
 def _rule_ids(final: Verdict, verdicts: tuple[Verdict, ...]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
-    for v in (*verdicts, final):
+    for v in _all(final, verdicts):
         for rule in v.rule_ids:
             seen.setdefault(rule, None)
     return tuple(seen)
