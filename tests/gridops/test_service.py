@@ -364,3 +364,32 @@ def test_naive_times_are_utc(svc: GridService) -> None:
         "load:3", datetime(2026, 11, 1, 0, tzinfo=UTC).astimezone(), datetime(2026, 11, 1, 1, tzinfo=UTC)
     )
     assert other_zone["count"] == 0  # data ends at the epoch
+
+
+def test_one_instance_serves_concurrent_calls(svc: GridService) -> None:
+    # The MCP server runs sync tools in worker threads against one shared GridService.
+    expected = {
+        "asset": svc.get_asset("line:5"),
+        "records": svc.query_records(limit=5),
+        "sim": svc.simulate_switching(ISLANDING_SWITCH, "open").to_dict(),
+    }
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            for _ in range(3):
+                if i % 3 == 0:
+                    assert svc.get_asset("line:5") == expected["asset"]
+                elif i % 3 == 1:
+                    assert svc.query_records(limit=5) == expected["records"]
+                else:
+                    assert svc.simulate_switching(ISLANDING_SWITCH, "open").to_dict() == expected["sim"]
+        except Exception as exc:  # noqa: BLE001 - any failure in a worker is reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
