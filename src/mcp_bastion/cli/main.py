@@ -30,13 +30,15 @@ def _register() -> None:
     # point group, so this package never imports them (the layering test enforces it).
     from importlib.metadata import entry_points
 
-    from mcp_bastion.cli import call_cmd, detect_cmd, gateway_cmd, pins_cmd
+    from mcp_bastion.cli import audit_cmd, call_cmd, detect_cmd, gateway_cmd, pins_cmd, token_cmd
 
     app.command("gateway")(gateway_cmd.gateway)
     app.command("wrap", context_settings={"allow_interspersed_args": False})(gateway_cmd.wrap)
     app.command("call")(call_cmd.call)
     app.add_typer(pins_cmd.app, name="pins")
     app.command("detect")(detect_cmd.detect)
+    app.add_typer(audit_cmd.app, name="audit")
+    app.add_typer(token_cmd.app, name="token")
     for ep in entry_points(group="bastion.cli"):
         app.add_typer(ep.load(), name=ep.name)
 

@@ -10,8 +10,22 @@ from mcp_bastion.config._base import ConfigPath, StrictModel
 
 __all__ = ["ASYMMETRIC_ALGORITHMS", "ApiKey", "Identities", "JwtIdentity", "LocalIdentity"]
 
-ASYMMETRIC_ALGORITHMS = ("EdDSA", "ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
-Algorithm = Literal["EdDSA", "ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "HS256"]
+ASYMMETRIC_ALGORITHMS = (
+    "Ed25519",
+    "EdDSA",
+    "ES256",
+    "ES384",
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+)
+_ED25519_ALGS = frozenset({"Ed25519", "EdDSA"})  # RFC 9864 name and its deprecated alias
+Algorithm = Literal[
+    "Ed25519", "EdDSA", "ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "HS256"
+]
 
 
 class JwtIdentity(StrictModel):
@@ -30,7 +44,7 @@ class JwtIdentity(StrictModel):
     issuer: str = Field(min_length=1)
     audience: str | None = None
     algorithms: tuple[Algorithm, ...] | None = None
-    """Allow-list; default: HS256 with an HS256 key, EdDSA for an Ed25519 key, else asymmetric."""
+    """Allow-list; default: HS256 with an HS256 key, Ed25519/EdDSA for an Ed25519 key, else asymmetric."""
     leeway_s: int = Field(default=60, ge=0, le=600)
     roles_claim: str = "roles"
     tenant_claim: str | None = "tenant"
@@ -55,8 +69,8 @@ class JwtIdentity(StrictModel):
             raise ValueError("an hs256_key_file allows only the HS256 algorithm")
         if self.hs256_key_file is None and "HS256" in algs:
             raise ValueError("HS256 requires hs256_key_file (a public key is never an HMAC secret)")
-        if self.ed25519_public_key_file is not None and algs != ("EdDSA",):
-            raise ValueError("an ed25519_public_key_file allows only the EdDSA algorithm")
+        if self.ed25519_public_key_file is not None and not set(algs) <= _ED25519_ALGS:
+            raise ValueError("an ed25519_public_key_file allows only the Ed25519 / EdDSA algorithms")
         return self
 
     @property
@@ -66,7 +80,7 @@ class JwtIdentity(StrictModel):
         if self.hs256_key_file is not None:
             return ("HS256",)
         if self.ed25519_public_key_file is not None:
-            return ("EdDSA",)
+            return ("Ed25519", "EdDSA")
         return ASYMMETRIC_ALGORITHMS
 
 

@@ -54,7 +54,9 @@ class TokenConfig(StrictModel):
 
     key_file: ConfigPath
     """Created with mode 0600 on first use. Ed25519 private key (PEM) or HS256 secret."""
-    algorithm: Literal["EdDSA", "HS256"] = "EdDSA"
+    algorithm: Literal["Ed25519", "HS256"] = "Ed25519"
+    """``Ed25519`` (RFC 9864; verified with ``identities.jwt.ed25519_public_key_file`` =
+    ``<key_file>.pub``) or ``HS256`` (verified with ``hs256_key_file`` = ``key_file``)."""
     issuer: str = "bastion-dev"
     audience: str | None = None
     """Default: the HTTP listener's resource URI."""
