@@ -11,8 +11,10 @@ hands it to the store in one transaction. While a batch is being committed, new 
 queue up for the next one: that is the group commit, and it needs no timer. ``linger``
 (default 0) optionally holds a batch of only non-durable records up to that many
 seconds to let it fill; a durable record or a full batch flushes at once. A record
-therefore waits at most one commit plus ``linger`` before its own commit starts. Sealing (hashing) happens inside the store's transaction, holding its lock, so
-several processes on one database keep one chain.
+therefore waits at most one commit plus ``linger`` before its own commit starts.
+
+Sealing (hashing) happens inside the store's transaction, holding its lock, so several
+processes on one database keep one chain.
 """
 
 from __future__ import annotations

@@ -17,15 +17,17 @@ import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import orjson
 
+from mcp_bastion.errors import AuditError
 from mcp_bastion.store.interface import GENESIS, AuditStore, StoredRecord
 
 from .signing import CheckpointVerifier
 
-__all__ = ["ChainChecker", "Problem", "VerifyReport", "verify_log", "verify_stream"]
+__all__ = ["ChainChecker", "Problem", "VerifyReport", "load_witness", "verify_log", "verify_stream"]
 
 _RECENT = 4096  # hashes remembered to tell a reordered record from a forged one
 
@@ -341,3 +343,22 @@ async def verify_log(
         problem = Problem(head[0] + 1, "inserted", "records exist beyond the committed head")
         return replace(report, problem=problem)
     return report
+
+
+def load_witness(path: Path) -> dict[int, str]:
+    """Read a witness file (one JSON object per line: ``seq``, ``hash``, ``checkpoint``).
+
+    A torn last line (the writer died mid-line) is ignored: it witnessed nothing.
+    """
+    out: dict[int, str] = {}
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError as exc:
+        raise AuditError("witness file unreadable", public_message="witness file unreadable") from exc
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            out[int(entry["seq"])] = str(entry["hash"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out

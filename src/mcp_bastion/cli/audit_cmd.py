@@ -1,0 +1,341 @@
+"""``bastion audit keygen|verify|tail|search|export|repair|rotate|checkpoint``.
+
+The log is found from ``--db URL`` (``sqlite:///...``, ``postgresql://...``), else from
+``stores.audit`` of ``--config FILE``, else ``./bastion.yaml`` when it exists, else the
+default state directory's ``bastion.db``. Exit status: 0 success (verify: the log
+verifies), 1 the log does not verify / cannot be repaired, 2 bad option or unreachable
+store.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import anyio
+import typer
+from rich.console import Console
+
+from mcp_bastion.audit.export import RecordFilter, iter_records, read_jsonl, to_cef, to_jsonl
+from mcp_bastion.audit.log import AuditLog
+from mcp_bastion.audit.record import AuditRecord
+from mcp_bastion.audit.repair import repair, rotate
+from mcp_bastion.audit.signing import CheckpointSigner, CheckpointVerifier, generate_key
+from mcp_bastion.audit.verify import ChainChecker, VerifyReport, load_witness
+from mcp_bastion.config import load_config
+from mcp_bastion.config.defaults import DEFAULT_STATE_DIR
+from mcp_bastion.errors import AuditIntegrityError, BastionError
+from mcp_bastion.store.factory import open_store
+from mcp_bastion.store.interface import AuditStore, StoredRecord
+
+__all__ = ["app", "audit_url"]
+
+app = typer.Typer(help="Verify, search and export the tamper-evident audit log.", no_args_is_help=True)
+T = TypeVar("T")
+EXIT_BAD_LOG = 1
+EXIT_USAGE = 2
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="Audit store URL (overrides --config).")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="bastion.yaml naming the audit store.")
+]
+KeyOpt = Annotated[Path | None, typer.Option("--key", help="Ed25519 private key signing checkpoints.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="jsonl, cef or text.")]
+
+
+def audit_url(config: Path | None, db: str | None) -> str:
+    """Where the log is: ``--db``, ``--config``'s ``stores.audit``, ``./bastion.yaml``, else the default."""
+    if db is not None:
+        return db
+    if config is None and Path("bastion.yaml").is_file():
+        config = Path("bastion.yaml")
+    if config is not None:
+        return load_config(config).stores.audit
+    return f"sqlite:///{DEFAULT_STATE_DIR / 'bastion.db'}"
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _run(url: str, action: Callable[[AuditStore], Awaitable[T]]) -> T:
+    async def main() -> T:
+        store, close = open_store("audit", url)
+        try:
+            return await action(store)
+        finally:
+            await close()
+
+    try:
+        return anyio.run(main)
+    except AuditIntegrityError as exc:
+        raise _fail(str(exc), EXIT_BAD_LOG) from exc
+    except BastionError as exc:
+        raise _fail(exc.public_message) from exc
+
+
+def _render(record: AuditRecord, fmt: str) -> str:
+    if fmt == "jsonl":
+        return to_jsonl(record)
+    if fmt == "cef":
+        return to_cef(record)
+    d = record.data
+    what = d.get("tool") or d.get("resource") or ""
+    if record.kind != "event":
+        return f"{record.seq:>8} {d.get('time', '')} {record.kind}\n"
+    return (
+        f"{record.seq:>8} {d.get('time', '')} {d.get('principal')} {d.get('method')} {what} "
+        f"{d.get('verdict')}{' (' + str(d.get('reason')) + ')' if d.get('reason') else ''}\n"
+    )
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in {"jsonl", "cef", "text"}:
+        raise _fail("--format must be jsonl, cef or text")
+
+
+@app.command()
+def keygen(out: Annotated[Path, typer.Option("--out", help="Private key file to create (0600).")]) -> None:
+    """Create an Ed25519 key pair for signing checkpoints; print the public key's path."""
+    try:
+        pub = generate_key(out)
+    except BastionError as exc:
+        raise _fail(exc.public_message) from exc
+    typer.echo(str(pub))
+
+
+@app.command()
+def verify(
+    *,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    pubkey: Annotated[Path | None, typer.Option("--pubkey", help="Public key checking checkpoints.")] = None,
+    witness: Annotated[Path | None, typer.Option("--witness", help="Witness file of checkpoints.")] = None,
+    jsonl: Annotated[
+        list[Path] | None, typer.Option("--jsonl", help="Archive segment(s), in order, verified before --db.")
+    ] = None,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Parse and check every field of every record.")
+    ] = False,
+) -> None:
+    """Verify the hash chain, head, checkpoints; name the first bad record (exit 1)."""
+    try:
+        verifier = CheckpointVerifier.from_file(pubkey) if pubkey else None
+        witnessed = load_witness(witness) if witness else None
+    except BastionError as exc:
+        raise _fail(exc.public_message) from exc
+    checker = ChainChecker(verifier, witnessed, deep=deep)
+    for path in jsonl or []:
+        try:
+            with path.open("rb") as fh:
+                for batch in read_jsonl(fh):
+                    checker.feed(batch)
+        except OSError as exc:
+            raise _fail(f"cannot read {path.name}") from exc
+    if jsonl and db is None and config is None:
+        report = checker.finish(None)
+    else:
+
+        async def check(store: AuditStore) -> VerifyReport:
+            head = await store.head()
+            async for batch in _bounded(store, head[0]):
+                checker.feed(batch)
+            return checker.finish(head)
+
+        report = _run(audit_url(config, db), check)
+    _print_report(report)
+    if not report.ok:
+        raise typer.Exit(EXIT_BAD_LOG)
+
+
+async def _bounded(store: AuditStore, head_seq: int) -> AsyncIterator[Sequence[StoredRecord]]:
+    async for batch in store.scan():
+        inside = [r for r in batch if r.seq <= head_seq] if batch[-1].seq > head_seq else batch
+        if inside:
+            yield inside
+        if len(inside) < len(batch):
+            return
+
+
+def _print_report(report: VerifyReport) -> None:
+    console = Console(stderr=True, highlight=False)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    span = f"records {report.first_seq}..{report.last_seq}" if report.records else "no records"
+    summary = (
+        f"{report.records} records ({span}), {report.checkpoints} checkpoints, "
+        f"{report.signatures_checked} signatures checked"
+    )
+    if report.problem is None:
+        typer.echo(f"OK: {summary}; head {report.last_hash}")
+        return
+    p = report.problem
+    typer.echo(f"FAIL: record {p.seq} {p.kind}: {p.detail}")
+    typer.echo(f"verified before it: {summary}")
+    if p.kind == "torn":
+        typer.echo("the tail is torn (an incomplete write); `bastion audit repair` cuts it")
+
+
+@app.command()
+def tail(
+    *,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    lines: Annotated[int, typer.Option("-n", "--lines", help="How many records.")] = 20,
+    follow: Annotated[bool, typer.Option("--follow", help="Keep printing new records.")] = False,
+    fmt: FormatOpt = "text",
+    interval: Annotated[float, typer.Option("--interval", help="Poll interval with --follow (s).")] = 0.5,
+) -> None:
+    """Print the last records (and, with ``--follow``, new ones as they arrive)."""
+    _check_format(fmt)
+
+    async def action(store: AuditStore) -> None:
+        head_seq, _ = await store.head()
+        last = max(0, head_seq - lines)
+        while True:
+            async for record in iter_records(store, after_seq=last):
+                sys.stdout.write(_render(record, fmt))
+                last = record.seq
+            sys.stdout.flush()
+            if not follow:
+                return
+            await anyio.sleep(interval)
+
+    _run(audit_url(config, db), action)
+
+
+def _filter(
+    *, principal: str | None, tool: str | None, verdict: str | None, since: str | None, until: str | None
+) -> RecordFilter:
+    try:
+        flt = RecordFilter(principal=principal, tool=tool, verdict=verdict, since=since, until=until)
+        flt.matches({"time": ""})  # parses since/until now, not halfway through the log
+    except ValueError as exc:
+        raise _fail("--since/--until must be ISO 8601 times") from exc
+    return flt
+
+
+PrincipalOpt = Annotated[str | None, typer.Option("--principal", help="Only this principal.")]
+ToolOpt = Annotated[str | None, typer.Option("--tool", help="Only this tool.")]
+VerdictOpt = Annotated[str | None, typer.Option("--verdict", help="allow, deny, modify or ask.")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="From this time (ISO 8601, UTC if naive).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Before this time.")]
+
+
+@app.command()
+def search(
+    *,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    principal: PrincipalOpt = None,
+    tool: ToolOpt = None,
+    verdict: VerdictOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    fmt: FormatOpt = "text",
+) -> None:
+    """Print the records matching every given criterion."""
+    _check_format(fmt)
+    flt = _filter(principal=principal, tool=tool, verdict=verdict, since=since, until=until)
+
+    async def action(store: AuditStore) -> None:
+        async for record in iter_records(store, flt):
+            sys.stdout.write(_render(record, fmt))
+
+    _run(audit_url(config, db), action)
+
+
+@app.command()
+def export(
+    *,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl or cef.")] = "jsonl",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default stdout).")] = None,
+    principal: PrincipalOpt = None,
+    tool: ToolOpt = None,
+    verdict: VerdictOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+) -> None:
+    """Export records as JSONL (verifiable with ``verify --jsonl`` when unfiltered) or CEF."""
+    if fmt not in {"jsonl", "cef"}:
+        raise _fail("--format must be jsonl or cef")
+    flt = _filter(principal=principal, tool=tool, verdict=verdict, since=since, until=until)
+    sink = out.open("w", encoding="utf-8") if out else sys.stdout
+
+    async def action(store: AuditStore) -> int:
+        count = 0
+        async for record in iter_records(store, flt):
+            sink.write(_render(record, fmt))
+            count += 1
+        return count
+
+    try:
+        count = _run(audit_url(config, db), action)
+    finally:
+        if out:
+            sink.close()
+    Console(stderr=True).print(f"exported {count} records", highlight=False)
+
+
+def _log(store: AuditStore, key: Path | None) -> AuditLog:
+    signer = CheckpointSigner.from_file(key) if key else None
+    return AuditLog(store, signer=signer)
+
+
+@app.command(name="repair")
+def repair_cmd(db: DbOpt = None, config: ConfigOpt = None, key: KeyOpt = None) -> None:
+    """Cut a torn tail back to the last good record and log the repair (refuses tampering)."""
+
+    async def action(store: AuditStore) -> str:
+        async with _log(store, key) as log:
+            result = await repair(store, log)
+        if result is None:
+            return "nothing to repair: the log verifies"
+        return (
+            f"removed {result.removed} torn record(s) after {result.kept_seq}; "
+            f"repair record {result.repair_seq}"
+        )
+
+    typer.echo(_run(audit_url(config, db), action))
+
+
+@app.command(name="rotate")
+def rotate_cmd(
+    archive: Annotated[Path, typer.Option("--archive", help="Directory for JSONL segments.")],
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """Move records before the newest checkpoint into a JSONL segment, prune them from the store."""
+
+    async def action(store: AuditStore) -> str:
+        async with _log(store, key) as log:
+            result = await rotate(store, log, archive)
+        if result is None:
+            return "nothing to rotate: no checkpoint after the first record"
+        return (
+            f"archived {result.archived} records to {result.archive.name}; log starts at {result.starts_at}"
+        )
+
+    typer.echo(_run(audit_url(config, db), action))
+
+
+@app.command()
+def checkpoint(
+    key: Annotated[Path, typer.Option("--key", help="Ed25519 private key (bastion audit keygen).")],
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Append a signed checkpoint now."""
+
+    async def action(store: AuditStore) -> str:
+        async with _log(store, key) as log:
+            record = await log.checkpoint()
+        return f"checkpoint {record.seq} signs record {record.seq - 1}"
+
+    typer.echo(_run(audit_url(config, db), action))
