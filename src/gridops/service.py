@@ -25,6 +25,7 @@ from gridops.errors import ConflictError, DatabaseError, GridOpsError, InvalidIn
 from gridops.grid import inputs
 from gridops.grid.measurements import iso
 from gridops.grid.networks import AGE_REFERENCE_YEAR, NETWORKS
+from gridops.grid.patterns import load_pattern
 from gridops.grid.powerflow import FlowResult, SimulationResult, run_snapshot, simulate
 from gridops.grid.risk import Weather, score
 
@@ -167,34 +168,8 @@ class GridService:
             "SELECT ts, p_mw FROM measurements WHERE asset_id = ? AND ts >= ? AND ts < ? ORDER BY ts",
             (key, iso(s), iso(e)),
         )
-        result: dict[str, Any] = {"asset_id": key, "start": iso(s), "end": iso(e), "samples": len(rows)}
-        if not rows:
-            return {**result, "note": "no measurements in this window"}
-        values = [float(r[1]) for r in rows]
-        peak = max(range(len(rows)), key=lambda i: (values[i], -i))
-        low = min(range(len(rows)), key=lambda i: (values[i], i))
-        mean = sum(values) / len(values)
-        by_hour: dict[int, list[float]] = {}
-        weekday: list[float] = []
-        weekend: list[float] = []
-        for (ts, _), v in zip(rows, values, strict=True):
-            when = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
-            by_hour.setdefault(when.hour, []).append(v)
-            (weekend if when.weekday() >= 5 else weekday).append(v)
-        profile = {f"{h:02d}": round(sum(v) / len(v), 6) for h, v in sorted(by_hour.items())}
-        return {
-            **result,
-            "unit": "MW",
-            "mean_p_mw": round(mean, 6),
-            "peak": {"ts": rows[peak][0], "p_mw": values[peak]},
-            "minimum": {"ts": rows[low][0], "p_mw": values[low]},
-            "energy_mwh": round(sum(values) * 0.25, 6),
-            "load_factor": round(mean / values[peak], 4) if values[peak] > 0 else None,
-            "hourly_mean_p_mw_utc": profile,
-            "peak_hour_utc": max(profile, key=lambda h: (profile[h], h)),
-            "weekday_mean_p_mw": round(sum(weekday) / len(weekday), 6) if weekday else None,
-            "weekend_mean_p_mw": round(sum(weekend) / len(weekend), 6) if weekend else None,
-        }
+        stats = load_pattern([(str(r[0]), float(r[1])) for r in rows])
+        return {"asset_id": key, "start": iso(s), "end": iso(e), **stats}
 
     @_translated
     def list_outages(self, status: str | None = None, limit: int = 50) -> dict[str, Any]:
