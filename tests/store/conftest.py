@@ -44,7 +44,9 @@ MEMORY_CLASSES: dict[str, Callable[[], Any]] = {
 }
 
 
-async def _open(kind: str, backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+async def _open(
+    kind: str, backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Any]:
     if backend == "memory":
         yield MEMORY_CLASSES[kind]()
     elif backend == "sqlite":
