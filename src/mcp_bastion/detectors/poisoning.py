@@ -79,7 +79,7 @@ def metadata_exfiltration(hits: Mapping[str, tuple[float, str, list[str]]], loca
 @rule(
     "BST-TP-004",
     "Preference manipulation",
-    Severity.MEDIUM,
+    Severity.HIGH,
     cwe=_CWE,
     owasp="LLM01",
     category="tool-poisoning",

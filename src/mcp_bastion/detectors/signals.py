@@ -7,18 +7,17 @@ on the tuning split of ``bench/detectors.py``; the held-out split is reported se
 
 from __future__ import annotations
 
-import re
-
-from mcp_bastion.detectors.textutil import Signal
+from mcp_bastion.detectors.textutil import Signal, make_signal
 
 __all__ = ["INJECTION_SIGNALS", "POISONING_SIGNALS"]
 
 
 def _sig(rule_id: str, weight: float, needles: str, pattern: str, label: str) -> Signal:
-    return Signal(rule_id, weight, tuple(needles.split("|")), re.compile(pattern), label)
+    """``needles``: groups separated by ``&`` (all required), alternatives by ``|`` (any one)."""
+    return make_signal(rule_id, weight, needles, pattern, label)
 
 
-_G = r"[^.!?\n]{0,40}?"  # a bounded gap inside one clause
+_G = r"[^.!?]{0,40}?"  # a bounded gap inside one clause
 _AI = r"(?:ai|a\.i\.|llm|assistant|agent|chatbot|language model|ai model|model|claude|chatgpt|gpt-?[0-9o.]*|gemini|copilot|bot)"
 
 _OVERRIDE = "BST-PI-001"
@@ -32,7 +31,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.92,
-        "ignor|disregard|forget|overrid|bypass|neglect|skip|abandon",
+        'ignore|disregard|forget|override|bypass|neglect|skip|abandon&instructions|instruction|prompts|prompt|directives|directive|guidelines|guardrails|rules|programming|training|restrictions|constraints|safety|policies|commands|orders',
         r"\b(?:ignore|disregard|forget|override|bypass|neglect|skip|abandon)\b"
         + _G
         + r"\b(?:previous|prior|above|earlier|preceding|former|original|initial|all|any|your|every)\b"
@@ -43,8 +42,15 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     ),
     _sig(
         _OVERRIDE,
+        0.75,
+        "ignore|disregard|forget&previous|prior|earlier|original",
+        r"\b(?:ignore|disregard|forget)\s+(?:all\s+)?(?:of\s+)?your\s+(?:previous|prior|earlier|original)\s+[a-z]{3,}",
+        "ignore-your-previous",
+    ),
+    _sig(
+        _OVERRIDE,
         0.7,
-        "instruction|task|goal|objective|order",
+        'new|updated|revised|real|actual|true|secret|hidden|additional|urgent&instructions|instruction|task|tasks|goal|goals|objective|objectives|orders',
         r"\b(?:new|updated|revised|real|actual|true|secret|hidden|additional|urgent)\s+"
         r"(?:instructions?|tasks?|goals?|objectives?|orders)\s*(?::|\bfor you\b|\bare\b|\bis\b)",
         "new-instructions",
@@ -52,7 +58,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.8,
-        "instead|do not follow|don't follow|stop",
+        'follow|following|obey|obeying|listen|listening&not|don|stop',
         r"\b(?:do not|don't|stop)\s+(?:follow(?:ing)?|obey(?:ing)?|listen(?:ing)? to)\s+(?:the\s+|your\s+|any\s+)?"
         r"(?:previous\s+|original\s+|user'?s?\s+|system\s+)?(?:instructions?|prompts?|rules|user|task)",
         "do-not-follow",
@@ -60,7 +66,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.75,
-        "you are now|from now on|no longer|act as|pretend|developer mode|jailbr",
+        'now|longer|act|behave|pretend|developer|jailbroken|jailbreak',
         r"\b(?:you are now (?:a|an|in|the|my|dan)\b|from now on,? (?:you|your|the assistant)\b"
         r"|you are no longer\b|(?:act|behave) as (?:an? )?(?:unrestricted|unfiltered|jailbroken|dan\b)"
         r"|developer mode|jailbr(?:oken|eak)|pretend (?:to be|you are) (?:an? )?(?:unrestricted|different))",
@@ -69,10 +75,10 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.9,
-        "ignor|vergiss|vergessen|missacht|oubli|tenez pas|olvid|descart|dimentic|esque|desconsid|negeer|vergeet",
+        'ignoriere|ignorieren|ignoriert|vergiss|vergessen|missachte|ignorez|ignorer|ignore|oublie|oubliez|oublier|tenez|ignora|ignoren|olvida|olvide|descarta|ignorate|dimentica|dimenticate|esqueça|esqueca|desconsidere|negeer|vergeet&anweisungen|instruktionen|befehle|vorgaben|anordnungen|consignes|instructions|directives|instrucciones|indicaciones|istruzioni|indicazioni|direttive|instruções|instrucoes|orientações|diretrizes|instructies|aanwijzingen|opdrachten',
         r"\b(?:ignoriere|ignorieren sie|ignoriert|vergiss|vergessen sie|missachte|ignorez|ignore[rz]?|oublie[rz]?"
         r"|ne tenez pas compte d|ignora|ignoren|olvida|olvide|descarta|ignorate|dimentica|dimenticate"
-        r"|esqueça|esqueca|desconsidere|negeer|vergeet)\b[^.!?\n]{0,60}?"
+        r"|esqueça|esqueca|desconsidere|negeer|vergeet)\b[^.!?]{0,60}?"
         r"\b(?:anweisungen|instruktionen|befehle|vorgaben|anordnungen|consignes|instructions|directives"
         r"|instrucciones|indicaciones|istruzioni|indicazioni|direttive|instruções|instrucoes|orientações"
         r"|diretrizes|instructies|aanwijzingen|opdrachten)\b",
@@ -81,19 +87,18 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.9,
-        "игнор|забуд|не обращай|忽略|无视|忽视|忘记|忘掉|無視|忘れ|무시",
+        'игнор|забуд|не обращай|忽略|无视|忽视|忘记|忘掉|無視|忘れ|무시',
         r"(?:(?:игнорируй|игнорируйте|проигнорируй|забудь|забудьте|не обращай(?:те)? внимания на)"
-        r"[^.!?\n]{0,60}?(?:инструкци|указани|правил|команд|промпт)"
-        r"|(?:忽略|无视|忽视|忘记|忘掉|忽略掉)[^。！\n]{0,16}?(?:指令|指示|说明|规则|提示|要求)"
-        r"|(?:指示|命令|ルール|プロンプト|指令)[^。！\n]{0,16}?(?:無視|忘れ)"
+        r"[^.!?]{0,60}?(?:инструкци|указани|правил|команд|промпт)"
+        r"|(?:忽略|无视|忽视|忘记|忘掉|忽略掉)[^。！]{0,16}?(?:指令|指示|说明|规则|提示|要求)"
+        r"|(?:指示|命令|ルール|プロンプト|指令)[^。！]{0,16}?(?:無視|忘れ)"
         r"|(?:지시|명령|지침)[^.\n]{0,16}?무시)",
         "override-multilingual-2",
     ),
     _sig(
         _OVERRIDE,
         0.6,
-        "neue anweisung|nouvelles instructions|nuevas instrucciones|nuove istruzioni|novas instruções|nieuwe instructies"
-        "|новые инструкции|新的指令|新しい指示|新指令",
+        'neue|nouvelles|nuevas|nuove|novas|nieuwe|новые инструкции|新的指令|新指令|新しい指示',
         r"(?:neue anweisungen?|nouvelles instructions|nuevas instrucciones|nuove istruzioni|novas instruções"
         r"|nieuwe instructies|новые инструкции|新的指令|新指令|新しい指示)\s*[:：]",
         "new-instructions-multilingual",
@@ -102,8 +107,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _MARKER,
         0.9,
-        "<|im_|<|system|<|user|<|assistant|<|endoftext|<|eot_id|<|start_header|[inst]|[/inst]|<<sys>>|<</sys>>"
-        "|start_of_turn|end_of_turn|<|begin_of_text",
+        '<|||[inst]|[/inst]|<<sys>>|<</sys>>|_of_turn>',
         r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>"
         r"|\[/?inst\]|<</?sys>>|<(?:start|end)_of_turn>",
         "chat-template-token",
@@ -111,7 +115,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _MARKER,
         0.85,
-        "</tool|</function|</result|</search_result|</document|<system|</system|</user|</context|</output",
+        '</|<system',
         r"</(?:tool_result|tool_response|tool_output|function_results?|function_output|search_results?"
         r"|documents?|context|output|user_input|user)>|</?system(?:_message|-message|_prompt)?>",
         "fake-boundary-tag",
@@ -119,7 +123,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _MARKER,
         0.75,
-        "system|assistant|developer|admin",
+        'system|assistant|developer|admin|administrator',
         r"(?:^|\n)\s*(?:#{1,4}\s*|\[|\()?(?:system|assistant|developer|admin|administrator)"
         r"(?:[ _](?:message|prompt|instructions?|note|override|update))?\s*(?:\]|\))?\s*:"
         r"\s*(?:you\b|ignore|from now|new\b|the user|please|do not|always|never|important|before|your\b)",
@@ -128,14 +132,14 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _MARKER,
         0.85,
-        "###(system|### system|### instruction|###system|(system_message)",
+        '##',
         r"#{2,4}\s*(?:\(system(?:_message)?\)|(?:system|instructions?|response)\s*:)",
         "markdown-role-header",
     ),
     _sig(
         _MARKER,
         0.55,
-        "\nhuman:|\nuser:",
+        '\n\nhuman:|\n\nuser:',
         r"\n\n(?:human|user):\s[^\n]{0,200}\n\n(?:assistant|ai):",
         "transcript-turns",
     ),
@@ -143,30 +147,30 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _ADDRESS,
         0.8,
-        "<information>|<important>|<instructions>|<secret>|<hidden>|<admin>|<critical>|<urgent>",
+        '<information>|<important>|<instructions>|<secret>|<hidden>|<admin>|<critical>|<urgent>',
         r"<(?:information|important|instructions|secret|hidden|admin|critical|urgent)>",
         "instruction-block-tag",
     ),
     _sig(
         _ADDRESS,
         0.7,
-        "message|note",
+        'important|urgent|critical|private|secret|priority&message|note|instruction|notice|messages|notes|instructions|notices',
         r"\b(?:this is an?|here is an?)\s+(?:very\s+)?(?:important|urgent|critical|private|secret|priority)\s+"
         r"(?:message|note|instruction|notice)s?\b",
         "important-message",
     ),
-    _sig(_ADDRESS, 0.5, "from me", r"\bfrom me\b[^.!?\n]{0,60}?\bto you\b", "from-me-to-you"),
+    _sig(_ADDRESS, 0.5, 'from&me&you', r"\bfrom me\b[^.!?]{0,60}?\bto you\b", "from-me-to-you"),
     _sig(
         _ADDRESS,
         0.65,
-        "to you",
+        'you&ai|llm|assistant|agent|chatbot|language|model|claude|chatgpt|gpt|gemini|copilot|bot',
         r"\bto you,?\s+(?:the\s+)?" + _AI + r"\b",
         "to-you-ai",
     ),
     _sig(
         _ADDRESS,
         0.65,
-        "ai|llm|assistant|agent|model|gpt|claude|gemini|copilot|bot",
+        'dear|attention|note|hey|hello|hi|message|instruction|instructions&ai|llm|assistant|agent|chatbot|language|model|claude|chatgpt|gpt|gemini|copilot|bot',
         r"\b(?:dear|attention|note (?:to|for)|hey|hello|hi|message (?:to|for)|instructions? (?:to|for))\s*,?\s*(?:the\s+|an?\s+)?"
         + _AI
         + r"\s*[,:!]",
@@ -175,31 +179,31 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _ADDRESS,
         0.65,
-        "if you are|you are an|as an|reading this",
-        r"\b(?:if you are|you are|as) an?\s+(?:ai|llm|language model|ai assistant|ai agent|autonomous agent)\b"
+        'you|reading|processing|summarizing|summarising|parsing|viewing&ai|llm|language|agent|assistant|model|chatbot|claude|chatgpt|gpt|gemini|copilot|bot',
+        r"\b(?:if you are|you are) an?\s+(?:ai|llm|language model|ai assistant|ai agent|autonomous agent)\b"
         r"|\b" + _AI + r"s?\s+(?:reading|processing|summari[sz]ing|parsing|viewing) this\b",
         "if-you-are-ai",
     ),
     _sig(
         _ADDRESS,
-        0.55,
-        "before you",
+        0.45,
+        'before&task|request|question|instructions|instruction',
         r"\bbefore you (?:can )?(?:solve|complete|answer|respond|continue|proceed|finish|summari[sz]e|do|start)\b"
-        r"[^.!?\n]{0,40}?\b(?:task|request|question|instructions?)\b",
+        r"[^.!?]{0,40}?\b(?:task|request|question|instructions?)\b",
         "before-your-task",
     ),
     _sig(
         _ADDRESS,
         0.6,
-        "gave you|asked you|assigned you|the user asked",
+        'gave|asked|assigned&beginning|earlier|originally|initially|first|before',
         r"\b(?:the )?(?:task|request|instructions?) (?:that )?(?:i|the user) (?:gave|asked|assigned)(?: to)? you\b"
-        r"[^.!?\n]{0,30}?\b(?:beginning|earlier|originally|initially|first|before)\b",
+        r"[^.!?]{0,30}?\b(?:beginning|earlier|originally|initially|first|before)\b",
         "task-i-gave-you",
     ),
     _sig(
         _ADDRESS,
         0.45,
-        "todo:|todo -|action required:",
+        'todo|action',
         r"(?:^|\n|\s)(?:todo|action required)\s*[:\-]\s*(?:please\s+)?(?:send|transfer|email|forward|delete|post|"
         r"visit|invite|create|make|change|modify|update|concatenate|get|say|tell|book|reserve|pay|upload)\b",
         "todo-imperative",
@@ -208,7 +212,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _COERCE,
         0.45,
-        "call|invoke|use|run|execute|trigger",
+        'call|invoke|use|run|execute|trigger&tool|function|action|command',
         r"\b(?:call|invoke|use|run|execute|trigger)\s+(?:the\s+)?[`'\"]?[a-z][a-z0-9]*(?:_[a-z0-9]+)+[`'\"]?"
         r"\s+(?:tool|function|action|command)\b",
         "call-the-x-tool",
@@ -216,31 +220,31 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _COERCE,
         0.5,
-        "immediately|right now|without|first,|before anything|at once",
-        r"\b(?:immediately|right now|at once|before anything else|first,? before)\b[^.!?\n]{0,40}?"
+        'immediately|now|once|anything|first',
+        r"\b(?:immediately|right now|at once|before anything else|first,? before)\b[^.!?]{0,40}?"
         r"\b(?:call|invoke|execute|run|send|transfer|email|forward|delete|post|upload|visit|open)\b",
         "urgent-action",
     ),
     _sig(
         _COERCE,
         0.4,
-        "without",
+        'without&asking|telling|informing|notifying|consulting|checking|bothering|confirmation|confirming|confirm',
         r"\bwithout (?:asking|telling|informing|notifying|confirm\w*|consulting|checking with|bothering)\b"
-        r"[^.!?\n]{0,20}?\b(?:me|the user|user|anyone|them)\b",
+        r"[^.!?]{0,20}?\b(?:me|the user|user|anyone|them)\b",
         "without-asking",
     ),
     _sig(
         _COERCE,
         0.45,
-        "do not|don't|never",
+        'not|don|never&tell|inform|notify|mention|reveal|show|alert|disclose|ask&user|anyone',
         r"\b(?:do not|don't|never)\s+(?:tell|inform|notify|mention|reveal|show|alert|disclose|ask)\b"
-        r"[^.!?\n]{0,30}?\b(?:the user|user|anyone)\b",
+        r"[^.!?]{0,30}?\b(?:the user|user|anyone)\b",
         "conceal-from-user",
     ),
     _sig(
         _COERCE,
         0.55,
-        "tool",
+        'tool|function&must|should|need|sure|remember',
         r"\b(?:you must|you should|you need to|make sure to|be sure to|remember to)\s+(?:first\s+)?"
         r"(?:call|invoke|use|run|execute)\s+(?:the\s+)?[`'\"]?\w+[`'\"]?\s+(?:tool|function)\b",
         "must-call-tool",
@@ -249,20 +253,20 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _EXFIL,
         0.5,
-        "send|email|e-mail|forward|post|upload|transmit|share|leak|exfiltrat|submit|concatenat|copy|include",
+        'send|email|mail|forward|post|upload|transmit|share|leak|exfiltrate|submit|concatenate|copy&http|www.|@',
         r"\b(?:send|e-?mail|forward|post|upload|transmit|share|leak|exfiltrate|submit|concatenate|copy)\b"
-        r"[^.!?\n]{0,80}?\b(?:all|every|entire|full|complete|contents?|conversation|chat history|messages"
+        r"[^.!?]{0,80}?\b(?:all|every|entire|full|complete|contents?|conversation|chat history|messages"
         r"|emails|inbox|files|passwords?|credentials|api[ _-]?keys?|tokens?|secrets?|security code|passport"
         r"|credit card|ssn|social security|private key|ssh key|user information|personal (?:data|information)"
-        r"|bank account|system prompt)\b[^.!?\n]{0,80}?\b(?:to|at|into|on|via)\b\s*(?:the\s+)?(?:website\s+|address\s+"
+        r"|bank account|system prompt)\b[^.!?]{0,80}?\b(?:to|at|into|on|via)\b\s*(?:the\s+)?(?:website\s+|address\s+"
         r"|url\s+|email\s+|e-mail\s+)?['\"`]?(?:https?://|www\.|[a-z0-9._%+-]+@[a-z0-9-]+\.)",
         "send-data-to-destination",
     ),
     _sig(
         _EXFIL,
         0.55,
-        "password|passport|credit card|security code|api key|private key|ssn|social security|credentials|secret",
-        r"\b(?:tell me|give me|send (?:me|it|this|them)|reveal|print|output|repeat|list|show me)\b[^.!?\n]{0,50}?"
+        'tell|give|send|reveal|print|output|repeat|list|show&password|passwords|passport|credit|security|api|apikey|private|ssn|social|credentials|secret|secrets|system|initial',
+        r"\b(?:tell me|give me|send (?:me|it|this|them)|reveal|print|output|repeat|list|show me)\b[^.!?]{0,50}?"
         r"\b(?:(?:the |my |your |user'?s )?(?:passwords?|passport (?:number|details)|credit card(?: number)?"
         r"|security codes?|api[ _-]?keys?|private keys?|ssn|social security number|credentials|secrets?)"
         r"|system prompt|initial instructions)\b",
@@ -271,9 +275,9 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _EXFIL,
         0.45,
-        "send|transfer|wire|pay",
-        r"\b(?:send|transfer|wire|pay)\b[^.!?\n]{0,50}?\b(?:money|funds|transaction|payment|\$\s?[0-9]|[0-9]+\s?(?:usd|eur|€|\$))"
-        r"[^.!?\n]{0,60}?\b(?:to|into)\b[^.!?\n]{0,20}?\b(?:[a-z]{2}[0-9]{2}[a-z0-9]{10,30}|account)\b",
+        'send|transfer|wire|pay&money|funds|transaction|payment|usd|eur|$|€',
+        r"\b(?:send|transfer|wire|pay)\b[^.!?]{0,50}?\b(?:money|funds|transaction|payment|\$\s?[0-9]|[0-9]+\s?(?:usd|eur|€|\$))"
+        r"[^.!?]{0,60}?\b(?:to|into)\b[^.!?]{0,20}?\b(?:[a-z]{2}[0-9]{2}[a-z0-9]{10,30}|account)\b",
         "send-money-to-account",
     ),
 )
@@ -293,7 +297,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _HIDDEN,
         0.8,
-        "<important>|<system>|<secret>|<hidden>|<instructions>|<critical>|<admin>|<information>|<note_to|<ai",
+        '<important>|<system>|<secret>|<hidden>|<instructions>|<instruction>|<critical>|<admin>|<information>|<note_to|<ai_|<assistant_',
         r"<(?:important|system|secret|hidden|instructions?|critical|admin|information|note_to_(?:ai|assistant)"
         r"|ai_instructions?|assistant_instructions?)>",
         "instruction-block-tag",
@@ -301,10 +305,10 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _HIDDEN,
         0.85,
-        "do not|don't|never|without|must not|should not|not be told|keep this",
+        'not|don|never|without|keep&tell|inform|notify|mention|reveal|show|alert|disclose|telling|informing|notifying|alerting|mentioning|know|told|informed|see|notice|secret|hidden|confidential',
         r"\b(?:do not|don't|never|must not|should not)\s+(?:tell|inform|notify|mention|reveal|show|alert|disclose)"
-        r"\b[^.!?\n]{0,90}?\b(?:the user|user|anyone|them)\b"
-        r"|\bwithout (?:telling|informing|notifying|alerting|mentioning (?:it|this) to)\b[^.!?\n]{0,20}?\b(?:the user|user)\b"
+        r"\b[^.!?]{0,90}?\b(?:the user|user|anyone|them)\b"
+        r"|\bwithout (?:telling|informing|notifying|alerting|mentioning (?:it|this) to)\b[^.!?]{0,20}?\b(?:the user|user)\b"
         r"|\b(?:the )?user (?:must|should) not (?:know|be told|be informed|see|notice)\b"
         r"|\bkeep this (?:secret|hidden|confidential) from\b",
         "conceal-from-user",
@@ -312,23 +316,22 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _HIDDEN,
         0.75,
-        "ssh|id_rsa|id_ed|aws|passwd|shadow|.env|mcp.json|claude_desktop|cursor|npmrc|pypirc|netrc|git-cred|kube"
-        "|docker|gnupg|keychain|wallet|history",
+        'ssh|id_rsa|id_ed|id_ecdsa|aws|passwd|shadow|.env|mcp.json|claude_desktop|.cursor|npmrc|pypirc|netrc|git-cred|kube|docker|gnupg|keychain|wallet|_history',
         r"\b(?:read|cat|open|load|include|pass|provide|send|attach|get|fetch|copy|upload|paste|extract)\b"
-        r"[^.!?\n]{0,60}?" + _SENSITIVE_PATH,
+        r"[^.!?]{0,60}?" + _SENSITIVE_PATH,
         "read-sensitive-file",
     ),
     _sig(
         _HIDDEN,
         0.45,
-        "before using|before calling|before invoking|prior to using|prior to calling",
-        r"\b(?:before|prior to) (?:using|calling|invoking) this tool\b[^.!?\n]{0,60}?\b(?:must|read|first|need|call|include|pass)\b",
+        'before|prior&using|calling|invoking',
+        r"\b(?:before|prior to) (?:using|calling|invoking) this tool\b[^.!?]{0,60}?\b(?:must|read|first|need|call|include|pass)\b",
         "before-using-this-tool",
     ),
     _sig(
         _HIDDEN,
         0.55,
-        "implementation detail|not mention|very important|extremely important|crucial",
+        'implementation|important|crucial',
         r"\b(?:this is (?:only )?an implementation detail|(?:very|extremely|critically) important[:!]"
         r"|it is crucial that you)\b",
         "urgency-or-dismissal",
@@ -336,17 +339,17 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _SHADOW,
         0.6,
-        "tool",
+        'when&tool',
         r"\bwhen (?:the )?(?:user|you|agent|assistant|model)?\s*(?:call|use|invoke|run)s?\s+(?:the\s+|any\s+)?"
-        r"[`'\"]?\w+[`'\"]?\s+tool\b[^.!?\n]{0,80}?\b(?:must|always|never|should|instead|also|first)\b",
+        r"[`'\"]?\w+[`'\"]?\s+tool\b[^.!?]{0,80}?\b(?:must|always|never|should|instead|also|first)\b",
         "when-other-tool-used",
     ),
     _sig(
         _SHADOW,
         0.6,
-        "other tool|all tools|every tool|any tool|another tool|other server|another server|all other",
-        r"\b(?:all|every|any|the) other (?:tools?|servers?|functions?)\b[^.!?\n]{0,60}?\b(?:must|should|always|never)\b"
-        r"|\b(?:for|on|from) (?:another|other|all|every) (?:tools?|servers?)\b[^.!?\n]{0,60}?\b(?:must|always|never)\b"
+        'other|another|all|every&tools|tool|servers|server|functions|emails|email|messages|message|requests|calls|transactions&must|should|shall|always|never',
+        r"\b(?:all|every|any|the) other (?:tools?|servers?|functions?)\b[^.!?]{0,60}?\b(?:must|should|always|never)\b"
+        r"|\b(?:for|on|from) (?:another|other|all|every) (?:tools?|servers?)\b[^.!?]{0,60}?\b(?:must|always|never)\b"
         r"|\b(?:all|every) (?:emails?|messages?|requests?|calls?|transactions?) (?:must|should|shall) (?:be )?"
         r"(?:sent|forwarded|routed|cc'?d|bcc'?d|copied)\b",
         "applies-to-other-tools",
@@ -354,7 +357,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _SHADOW,
         0.6,
-        "behavio|override|replace|modif|side effect",
+        'behavior|behaviour|functionality|operation',
         r"\b(?:overrides?|replaces?|modif(?:y|ies)|changes?|alters?)\s+(?:the\s+)?(?:behaviou?r|functionality|"
         r"operation)\s+of\s+(?:the\s+|all\s+|other\s+|any\s+)?",
         "overrides-behaviour",
@@ -362,47 +365,47 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _TP_EXFIL,
         0.65,
-        "send|forward|bcc|cc|copy|post|upload|report|transmit|mail|include|attach",
-        r"\b(?:send|forward|bcc|cc|copy|post|upload|report|transmit|e-?mail|include|attach|log)\b[^.!?\n]{0,80}?"
+        'send|forward|bcc|cc|copy|post|upload|report|transmit|mail|email|include|attach|log&http|@',
+        r"\b(?:send|forward|bcc|cc|copy|post|upload|report|transmit|e-?mail|include|attach|log)\b[^.!?]{0,80}?"
         r"\b(?:to|at|into)\s+['\"`]?(?:https?://[^\s'\"`]+|[a-z0-9._%+-]+@[a-z0-9-]+\.[a-z.]{2,})",
         "send-to-literal-destination",
     ),
     _sig(
         _TP_EXFIL,
         0.6,
-        "parameter|argument|field",
-        r"\b(?:pass|put|include|add|append|place|provide|insert|store)\b[^.!?\n]{0,60}?\b(?:contents?|conversation|"
+        'parameter|argument|field',
+        r"\b(?:pass|put|include|add|append|place|provide|insert|store)\b[^.!?]{0,60}?\b(?:contents?|conversation|"
         r"history|messages|keys?|passwords?|tokens?|credentials|secrets?|files?|system prompt|instructions)\b"
-        r"[^.!?\n]{0,60}?\b(?:in|into|as|via|through)\s+(?:the\s+)?[`'\"]?\w+[`'\"]?\s+(?:parameter|argument|field)\b",
+        r"[^.!?]{0,60}?\b(?:in|into|as|via|through)\s+(?:the\s+)?[`'\"]?\w+[`'\"]?\s+(?:parameter|argument|field)\b",
         "smuggle-via-parameter",
     ),
     _sig(
         _TP_EXFIL,
         0.55,
-        "sidenote|side_note|notes|feedback|context|metadata|reasoning|summary|extra",
-        r"\b(?:pass|put|include|add|append|place|provide|insert|send)\b[^.!?\n]{0,60}?\b(?:as|in|into|via)\s+(?:the\s+)?"
+        'sidenote|side_note|notes|feedback|context|metadata|reasoning|summary|extra',
+        r"\b(?:pass|put|include|add|append|place|provide|insert|send)\b[^.!?]{0,60}?\b(?:as|in|into|via)\s+(?:the\s+)?"
         r"[`'\"]?(?:sidenote|side_note|notes|feedback|context|metadata|reasoning|summary|extra)[`'\"]?",
         "pass-as-side-channel",
     ),
     _sig(
         _PREFER,
         0.6,
-        "always use|always prefer|always call|always choose|always pick",
+        'always&this',
         r"\balways (?:use|prefer|call|choose|pick|select) this (?:tool|function|server)\b",
         "always-use-this",
     ),
     _sig(
         _PREFER,
         0.45,
-        "instead of|rather than|over any|over other",
-        r"\b(?:use|prefer|call|choose)\s+this (?:tool|function|server)\b[^.!?\n]{0,30}?\b(?:instead of|rather than|"
+        'instead|rather|over&this',
+        r"\b(?:use|prefer|call|choose)\s+this (?:tool|function|server)\b[^.!?]{0,30}?\b(?:instead of|rather than|"
         r"over (?:any|other|all))\b",
         "prefer-over-others",
     ),
     _sig(
         _PREFER,
         0.6,
-        "never use|do not use|don't use|avoid using",
+        'never|not|don|avoid&other|another|alternative|competing',
         r"\b(?:never|do not|don't|avoid) (?:use|using|call|calling)\s+(?:any\s+)?(?:other|another|the other|"
         r"alternative|competing)\s+(?:tools?|functions?|servers?)\b",
         "never-use-others",
@@ -410,7 +413,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _PREFER,
         0.5,
-        "only tool|best tool|only reliable|most reliable|official tool|only trusted|deprecated|malicious|unsafe",
+        'only|best|reliable|official|trusted|preferred|deprecated|malicious|unsafe|broken|unreliable|compromised|insecure',
         r"\bthis is the (?:only|best|most reliable|only reliable|official|only trusted|preferred) (?:tool|function|way)\b"
         r"|\b(?:other|competing|alternative) (?:tools?|servers?)\s+(?:are|is)\s+(?:deprecated|unsafe|broken|"
         r"malicious|unreliable|compromised|insecure)\b",

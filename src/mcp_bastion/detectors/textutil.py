@@ -22,6 +22,8 @@ __all__ = [
     "MAX_SCAN_CHARS",
     "TAG_RE",
     "Signal",
+    "make_signal",
+    "words_of",
     "cap",
     "decoded_views",
     "evaluate",
@@ -54,6 +56,9 @@ CONFUSABLES = {ord(pair[0]): pair[1] for pair in _CONFUSABLE_PAIRS.split()}
 _SKELETON_EXTRA = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "-": "", "_": "", ".": "", " ": ""})
 
 
+_MIXED_SCRIPT_RE = re.compile("[a-z][\u0370-\u03ff\u0400-\u04ff]|[\u0370-\u03ff\u0400-\u04ff][a-z]")
+
+
 def cap(text: str) -> tuple[str, bool]:
     """The scanned head of ``text`` and whether it was truncated."""
     if len(text) <= MAX_SCAN_CHARS:
@@ -77,11 +82,15 @@ def fold_views(text: str) -> list[str]:
     """
     if text.isascii():
         return [text.lower()]
-    clean = unicodedata.normalize("NFKC", INVISIBLE_RE.sub("", text)).lower()
+    clean = INVISIBLE_RE.sub("", text)
+    if not unicodedata.is_normalized("NFKC", clean):
+        clean = unicodedata.normalize("NFKC", clean)
+    clean = clean.lower()
     views = [clean]
-    latin = clean.translate(CONFUSABLES)
-    if latin != clean:
-        views.append(latin)
+    # Homoglyph spelling puts a Cyrillic/Greek letter next to Latin ones; only then is a
+    # Latin view worth building (translating whole Russian or Greek texts is costly).
+    if _MIXED_SCRIPT_RE.search(clean) is not None:
+        views.append(clean.translate(CONFUSABLES))
     hidden = "".join(chr(ord(ch) - 0xE0000) for run in TAG_RE.findall(text) for ch in run)
     if hidden.strip():
         views.append(hidden.lower())
@@ -96,19 +105,83 @@ def excerpt(text: str, start: int, end: int, *, width: int = 100) -> str:
     return snippet[:width]
 
 
+_WORD_RE = re.compile(r"[^\W\d_]+")
+# Needles spelt in Latin letters are looked up as whole words; others (CJK runs have no
+# spaces, Cyrillic needles are stems) as substrings.
+_LATIN_WORD_RE = re.compile("[a-z\u00c0-\u024f]+")
+
+
+def words_of(view: str) -> frozenset[str]:
+    """The set of letter-only words of ``view`` (split on whitespace first: cheap on large text)."""
+    out: set[str] = set()
+    for token in set(view.split()):
+        if token.isalpha():
+            out.add(token)
+        else:
+            out.update(_WORD_RE.findall(token))
+    return frozenset(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Needle:
+    """A cheap necessary condition: a whole word, or else a substring."""
+
+    text: str
+    is_word: bool
+    is_ascii: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """A weighted piece of evidence for a rule: a regex gated by cheap substring needles.
+    """A weighted piece of evidence for a rule: a regex gated by cheap needles.
 
-    ``needles`` are lower-case substrings of which at least one must occur for the regex
-    to be able to match; checking them first keeps clean text fast.
+    ``groups`` are alternatives of which every group needs one present (a word in the
+    view's word set, or a substring) before the regex runs; this keeps clean text fast.
+    A pattern that began with ``\\b`` is compiled without it (so the regex engine can skip
+    ahead by first character) and the word boundary is checked on each match instead.
     """
 
     rule_id: str
     weight: float
-    needles: tuple[str, ...]
+    groups: tuple[tuple[Needle, ...], ...]
     pattern: re.Pattern[str]
     label: str
+    word_start: bool
+
+    def gate(self, view: str, words: frozenset[str], ascii_view: bool) -> bool:
+        """Whether every needle group has a member present in ``view``."""
+        for group in self.groups:
+            for needle in group:
+                if ascii_view and not needle.is_ascii:
+                    continue
+                if (needle.text in words) if needle.is_word else (needle.text in view):
+                    break
+            else:
+                return False
+        return True
+
+    def search(self, view: str) -> re.Match[str] | None:
+        """The first match of the pattern (at a word boundary when the pattern asked for one)."""
+        pos = 0
+        for _ in range(256):
+            match = self.pattern.search(view, pos)
+            if match is None or not self.word_start:
+                return match
+            start = match.start()
+            if start == 0 or not (view[start - 1].isalnum() or view[start - 1] == "_"):
+                return match
+            pos = start + 1
+        return None
+
+
+def make_signal(rule_id: str, weight: float, needles: str, pattern: str, label: str) -> Signal:
+    """A :class:`Signal`; ``needles`` holds groups split by ``&``, alternatives by ``|``."""
+    groups = tuple(
+        tuple(Needle(n, bool(_LATIN_WORD_RE.fullmatch(n)), n.isascii()) for n in group.split("|") if n)
+        for group in needles.split("&")
+    )
+    word_start = pattern.startswith(r"\b")
+    return Signal(rule_id, weight, groups, re.compile(pattern[2:] if word_start else pattern), label, word_start)
 
 
 def evaluate(signals: Sequence[Signal], views: Iterable[str]) -> dict[str, tuple[float, str, list[str]]]:
@@ -118,11 +191,13 @@ def evaluate(signals: Sequence[Signal], views: Iterable[str]) -> dict[str, tuple
     """
     hits: dict[str, dict[str, tuple[float, str]]] = {}
     for view in views:
+        words = words_of(view)
+        ascii_view = view.isascii()
         for sig in signals:
             per_rule = hits.setdefault(sig.rule_id, {})
-            if sig.label in per_rule or not any(n in view for n in sig.needles):
+            if sig.label in per_rule or not sig.gate(view, words, ascii_view):
                 continue
-            match = sig.pattern.search(view)
+            match = sig.search(view)
             if match is not None:
                 per_rule[sig.label] = (sig.weight, excerpt(view, match.start(), match.end()))
     out: dict[str, tuple[float, str, list[str]]] = {}
@@ -139,11 +214,28 @@ def evaluate(signals: Sequence[Signal], views: Iterable[str]) -> dict[str, tuple
 
 _B64_RE = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 _HEX_RE = re.compile(r"(?:\\x|0x)?(?:[0-9a-fA-F]{2}(?:\\x)?){16,}")
-_URLENC_RE = re.compile(r"%[0-9a-fA-F]{2}")
-_ENTITY_RE = re.compile(r"&(?:#[0-9]{2,6}|#x[0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});")
+_URLENC_TOKEN_RE = re.compile(r"(?:%[0-9a-fA-F]{2}[^\s%]{0,200}){3,}")
+_ENTITY_RUN_RE = re.compile(r"(?:&(?:#[0-9]{2,7}|#x[0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});[^&<>\n]{0,40}){4,}")
+_UNICODE_ESCAPE_RUN_RE = re.compile(r"(?:\\U000[eE]00[0-7][0-9a-fA-F]|\\u[dD][bB]40\\u[dD][cC][0-7][0-9a-fA-F]){4,}")
 _COMMENT_RE = re.compile(r"<!--(.{0,20000}?)-->", re.DOTALL)
 _MAX_CANDIDATES = 64
 _MAX_CANDIDATE_LEN = 65_536
+
+
+def _with_word_before(text: str, start: int, end: int) -> str:
+    """``text[start:end]`` extended back to the preceding whitespace (at most 200 characters)."""
+    floor = max(0, start - 200)
+    while start > floor and not text[start - 1].isspace():
+        start -= 1
+    return text[start:end]
+
+
+def _unescape_unicode(run: str) -> str:
+    """ASCII smuggled as escaped tag characters (``\\U000E0041`` or the surrogate pair ``\\uDB40\\uDC41``)."""
+    out = []
+    for match in re.finditer(r"\\U000[eE]00([0-7][0-9a-fA-F])|\\u[dD][bB]40\\u[dD][cC]([0-7][0-9a-fA-F])", run):
+        out.append(chr(int(match.group(1) or match.group(2), 16)))
+    return "".join(out)
 
 
 def _printable(decoded: str) -> bool:
@@ -199,14 +291,21 @@ def decoded_views(text: str) -> Iterator[tuple[str, str]]:
         decoded = _hex(match.group(0)[:_MAX_CANDIDATE_LEN])
         if decoded is not None:
             yield "hex", decoded
-    if "%" in text and len(_URLENC_RE.findall(text, 0, 200_000)) >= 3:
-        unquoted = urllib.parse.unquote_plus(text[:200_000])
-        if unquoted != text[:200_000]:
-            yield "url", unquoted
-    if "&" in text and _ENTITY_RE.search(text) is not None:
-        unescaped = html.unescape(text[:200_000])
-        if unescaped != text[:200_000]:
-            yield "html_entities", unescaped
+    if "%" in text:
+        # Only the tokens that carry escapes are decoded: cheap, and no rescan of the whole text.
+        tokens = [_with_word_before(text, m.start(), m.end()) for m in _URLENC_TOKEN_RE.finditer(text)]
+        tokens = tokens[:_MAX_CANDIDATES]
+        if tokens:
+            yield "url", "\n".join(urllib.parse.unquote_plus(t) for t in tokens)
+    if "&" in text:
+        runs = [m.group(0) for m in _ENTITY_RUN_RE.finditer(text)][:_MAX_CANDIDATES]
+        if runs:
+            yield "html_entities", "\n".join(html.unescape(r) for r in runs)
+    if "\\u" in text or "\\U" in text:
+        escapes = [m.group(0) for m in _UNICODE_ESCAPE_RUN_RE.finditer(text)][:_MAX_CANDIDATES]
+        decoded = "".join(_unescape_unicode(e) for e in escapes)
+        if decoded.strip():
+            yield "unicode_escapes", decoded
     if "<!--" in text:
         for match in _COMMENT_RE.finditer(text):
             yield "html_comment", match.group(1)

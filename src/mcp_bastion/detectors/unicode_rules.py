@@ -80,7 +80,7 @@ def invisible_unicode(text: str, location: str, *, metadata: bool) -> list[Findi
                 location,
                 confidence=0.8 if metadata else 0.6,
                 evidence=_codepoints("".join(zero_width)),
-                severity=Severity.MEDIUM,
+                severity=Severity.HIGH if metadata else Severity.MEDIUM,
             )
         )
     return out
