@@ -23,5 +23,5 @@ def open_database(url: str, *, create: bool = False) -> Database:
     if url.startswith(("postgresql://", "postgres://")):
         from gridops.db.postgres import PostgresDatabase
 
-        return PostgresDatabase(url)
+        return PostgresDatabase(url, create=create)
     raise InvalidInputError("unsupported database URL; use sqlite:///PATH or postgresql://...")

@@ -1,7 +1,8 @@
 """PostgreSQL back end (psycopg 3): read-only sessions for reads, COPY for bulk loads.
 
 URL: ``postgresql://user@host:port/db`` plus, optionally, ``?schema=NAME`` (our own
-parameter: it becomes ``search_path``) or libpq's ``?options=-csearch_path=NAME``.
+parameter: it becomes ``search_path``, and ``init_db`` creates the schema if it is missing) or
+libpq's ``?options=-csearch_path=NAME``.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class PostgresDatabase:
 
     dialect: Dialect = "postgresql"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = False) -> None:
         self._conninfo, schema = split_schema(url)
         self._schema = schema
         self._rw_lock = threading.Lock()
@@ -76,6 +77,13 @@ class PostgresDatabase:
         self._ro: psycopg.Connection[Any] | None = None
         with self._rw_lock:
             self._rw = self._connect(readonly=False)
+            if create and schema is not None:
+                # The name matched the identifier pattern in split_schema; quoting is belt and braces.
+                try:
+                    self._rw.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                except psycopg.Error as exc:
+                    self._rw.close()
+                    raise DatabaseError() from exc
 
     def _connect(self, *, readonly: bool) -> psycopg.Connection[Any]:
         options: list[str] = []

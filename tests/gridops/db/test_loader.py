@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -92,3 +93,20 @@ def test_postgres_init_idempotent(postgres_schema: tuple[str, str]) -> None:
     db.close()
     assert meta is not None
     assert meta["measurements_digest"] == first["measurements_digest"]
+
+
+@pytest.mark.postgres
+def test_postgres_init_creates_a_missing_schema(postgres_url: str) -> None:
+    schema = "t_" + uuid.uuid4().hex[:12]
+    try:
+        summary = init_db(f"{postgres_url}?schema={schema}", "cigre_mv", days=1)
+        assert summary["counts"]["buses"] == 15
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            found = conn.execute(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s", (schema,)
+            ).fetchone()
+        assert found is not None
+        assert found[0] >= 14
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
