@@ -128,9 +128,9 @@ def test_lexer_types() -> None:
 def test_bounded_analyses_head_and_tail_only(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[int] = []
 
-    def spy(text: str, quote: str | None = None) -> list[object]:
+    def spy(text: str, quote: str | None = None, limit: int | None = None) -> list[object]:
         seen.append(len(text))
-        return list(lex(text, quote))
+        return list(lex(text, quote, limit))
 
     monkeypatch.setattr(sqli, "lex", spy)
     filler = "ab, " * 10_000
@@ -139,6 +139,15 @@ def test_bounded_analyses_head_and_tail_only(monkeypatch: pytest.MonkeyPatch) ->
     middle = filler + "' OR '1'='1 " + filler
     assert detect_sqli(middle) is None  # documented limit: the middle of a huge value is not read
     assert len(bounded(middle)) == HEAD_BYTES + TAIL_BYTES + 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["' OR '1'='1", "x' UNION SELECT password FROM users--", "1; DROP TABLE users", "') AND SLEEP(5)--"],
+)
+def test_payload_after_a_long_benign_prefix_is_found(payload: str) -> None:
+    prefix = "The quick (brown) fox, jumps over the lazy dog - again. " * 60  # ~700 tokens, < 8 KiB
+    assert _blocked(prefix + payload)
 
 
 @pytest.mark.timeout(60)
