@@ -224,10 +224,15 @@ class OutputGuard:
         self, result: Mapping[str, Any], method: str | None
     ) -> list[tuple[Path, str, tuple[str, ...]]]:
         out: list[tuple[Path, str, tuple[str, ...]]] = []
+        # structuredContent usually repeats the text content: scan each distinct text once.
+        verdicts: dict[str, tuple[str, ...] | None] = {}
         for path, text in _text_slots(result, method):
-            found = scan_output(text)
-            if found and risk_score(found) >= self._threshold:
-                out.append((path, text, _ids(found)))
+            if text not in verdicts:
+                found = scan_output(text)
+                verdicts[text] = _ids(found) if found and risk_score(found) >= self._threshold else None
+            ids = verdicts[text]
+            if ids is not None:
+                out.append((path, text, ids))
         return out
 
     def _defuse(
