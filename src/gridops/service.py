@@ -257,8 +257,9 @@ class GridService:
                 self._latest = {str(r[0]): float(r[1]) for r in rows}
             return self._latest
 
-    def _current_flow(self) -> FlowResult:
-        version, states = self._switch_states()
+    def _flow_at(self, version: int, states: dict[int, bool]) -> FlowResult:
+        # One power flow per state version: the measurements never change after init, so
+        # the version (bumped by every switching) identifies the snapshot.
         with self._snapshot_lock:
             if self._flow is not None and self._flow[0] == version:
                 return self._flow[1]
@@ -266,6 +267,9 @@ class GridService:
         with self._snapshot_lock:
             self._flow = (version, flow)
         return flow
+
+    def _current_flow(self) -> FlowResult:
+        return self._flow_at(*self._switch_states())
 
     @_translated
     def simulate_switching(self, switch_id: int, action: Action) -> SimulationResult:
@@ -282,8 +286,15 @@ class GridService:
             raise NotFoundError("unknown switch")
         if states[sid] == (action == "close"):
             raise ConflictError(f"switch {sid} is already {'closed' if states[sid] else 'open'}")
+        before = self._flow_at(version, states)
         return simulate(
-            self._network, states, self._latest_power(), switch_id=sid, action=action, state_version=version
+            self._network,
+            states,
+            self._latest_power(),
+            switch_id=sid,
+            action=action,
+            state_version=version,
+            before=before,
         )
 
     @_translated

@@ -167,8 +167,13 @@ def simulate(
     switch_id: int,
     action: Action,
     state_version: int,
+    before: FlowResult | None = None,
 ) -> SimulationResult:
-    """Power flow before and after setting ``switch_id`` to ``action``; report what changed."""
+    """Power flow before and after setting ``switch_id`` to ``action``; report what changed.
+
+    ``before`` may pass a flow already computed for exactly these switch states and powers
+    (the service caches one per state version); it saves one of the two power flows.
+    """
     with pandapower_lock:
         net = base_network(network)
         _apply(net, switches, power)
@@ -177,7 +182,8 @@ def simulate(
             if bool(row.in_service):
                 p = float(row.p_mw) * float(row.scaling)
                 load_by_bus[int(row.bus)] = load_by_bus.get(int(row.bus), 0.0) + p
-        before = _flow(net)
+        if before is None:
+            before = _flow(net)
         net.switch.at[switch_id, "closed"] = action == "close"
         after = _flow(net)
     lost = sorted(after.unsupplied_buses - before.unsupplied_buses)
