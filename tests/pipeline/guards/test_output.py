@@ -187,6 +187,8 @@ async def test_structured_content_must_match_output_schema(server: MCPServer) ->
     assert (await OutputGuard(catalog).check(missing)).rule_ids == ("BST-OUT-003",)
     tool_error = reply("tools/call", {"name": "summary"}, {"content": [], "isError": True})
     assert (await OutputGuard(catalog).check(tool_error)).decision is Decision.ALLOW
+    interim = {"resultType": "input_required", "inputRequests": {}}
+    assert (await OutputGuard(catalog).check(reply("tools/call", {"name": "summary"}, interim))).allowed
     unvalidated = await OutputGuard(catalog, validate_structured=False).check(lying)
     assert unvalidated.decision is Decision.ALLOW
 

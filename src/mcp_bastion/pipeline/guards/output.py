@@ -32,6 +32,7 @@ import jsonschema
 import referencing
 import referencing.exceptions
 from mcp_types import ErrorData, JSONRPCError
+from mcp_types.methods import is_input_required
 
 from mcp_bastion.canonical import canonical_json, digest
 from mcp_bastion.config.guards import OutputSettings
@@ -151,7 +152,8 @@ class OutputGuard:
                 detail=f"tool {name!r}",
             )
         schema = tool.get("outputSchema")
-        if schema is None or result.get("isError") is True:
+        # A tool error or an interim input_required round (2026-07-28) carries no structured output.
+        if schema is None or result.get("isError") is True or is_input_required(result):
             return None
         structured = result.get("structuredContent")
         if structured is None:
