@@ -74,11 +74,13 @@ def _command_at(text: str, pos: int) -> tuple[str, list[str], str, int]:
         while pos < len(text) and text[pos] in " \t":
             pos += 1
         match = _WORD.match(text, pos)
-        if match is None:
-            break
+        if match is None or match.group().startswith("#"):
+            break  # a shell comment ends the command as surely as a separator
         words.append(match.group())
         pos = match.end()
     terminator = text[pos] if pos < len(text) else ""
+    if terminator == "#":
+        terminator = ""
     if terminator == ">":
         words.append(">")
     if not words:
