@@ -46,8 +46,8 @@ def build_server(service: GridService, settings: ServerSettings) -> MCPServer[An
     verifier: JwtTokenVerifier | None = None
     if settings.auth is not None:
         auth = AuthSettings(
-            issuer_url=settings.auth.issuer,  # type: ignore[arg-type]  # pydantic coerces str to AnyHttpUrl
-            resource_server_url=settings.auth.resource,  # type: ignore[arg-type]  # same coercion
+            issuer_url=settings.auth.issuer,  # pydantic coerces str to AnyHttpUrl
+            resource_server_url=settings.auth.resource,
             validate_token_resource=True,
         )
         verifier = JwtTokenVerifier(settings.master_key, settings.auth)

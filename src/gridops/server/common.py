@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.types import ToolAnnotations
 from pydantic import ConfigDict, Field
 
@@ -122,7 +123,7 @@ def strict_tool(
         structured_output=True,
     )
     base = tool.fn_metadata.arg_model
-    strict = type(
+    strict: type[ArgModelBase] = type(
         f"{base.__name__}Strict",
         (base,),
         {"model_config": ConfigDict(extra="forbid", arbitrary_types_allowed=True), "__module__": __name__},

@@ -26,12 +26,21 @@ KEY = b"test-master-key-for-gridops-tests!"
 ServerFactory = Callable[..., MCPServer[Any]]
 
 
+def shared_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's template database, shared by every test directory (built on first use)."""
+    path = tmp_path_factory.getbasetemp() / "gridops-template" / "grid.db"
+    marker = path.with_suffix(".ready")
+    if not marker.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        init_db(f"sqlite:///{path}", days=2, force=path.exists())
+        marker.touch()
+    return path
+
+
 @pytest.fixture(scope="session")
 def grid_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An initialised SQLite grid database (built once per session, never modified)."""
-    path = tmp_path_factory.mktemp("grid-template") / "grid.db"
-    init_db(f"sqlite:///{path}", days=2)
-    return path
+    return shared_template(tmp_path_factory)
 
 
 def copy_db(template: Path, target_dir: Path) -> Path:

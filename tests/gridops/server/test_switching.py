@@ -47,8 +47,9 @@ def text_of(result: CallToolResult) -> str:
 async def simulate(client: Client, switch_id: int, action: str = "close") -> dict[str, Any]:
     result = await client.call_tool("simulate_switching", {"switch_id": switch_id, "action": action})
     assert not result.is_error, text_of(result)
-    assert result.structured_content is not None
-    return result.structured_content
+    content: dict[str, Any] | None = result.structured_content
+    assert content is not None
+    return content
 
 
 async def operate(client: Client, switch_id: int, token: str, action: str = "close") -> CallToolResult:
