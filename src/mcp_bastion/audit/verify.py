@@ -91,6 +91,7 @@ class ChainChecker:
         self.pruned_before = 1
         self.anchored = True
         self._started = False
+        self._before_last = GENESIS
         self._recent: OrderedDict[str, int] = OrderedDict()
         self._warnings: list[str] = []
 
@@ -141,6 +142,7 @@ class ChainChecker:
             last_hex = hexd.encode()
             done += 1
         if done:
+            self._before_last = batch[done - 2].hash if done >= 2 else self.last_hash
             self.records += done
             self.last_seq, self.last_hash = last_seq, "sha256:" + last_hex.decode()
             recent = self._recent
@@ -170,8 +172,30 @@ class ChainChecker:
         digest = "sha256:" + hashlib.sha256(rec.body).hexdigest()
         if digest != rec.hash:
             self._fail(seq, "modified", "record content does not match its hash")
-        elif seq != rec.seq:
-            self._fail(rec.seq, "reordered", f"slot {rec.seq} holds record {seq}")
+        else:
+            self._order(rec.seq, seq, prev, data)
+        if self.problem is None and kind != "event":
+            self._special(seq, prev, kind, data)
+        if self.problem is None and self.witness.get(seq, digest) != digest:
+            self._fail(seq, "modified", "record differs from the witnessed checkpoint")
+        if self.problem is not None:
+            return
+        self.witness.pop(seq, None)
+        self.records += 1
+        self._before_last = self.last_hash
+        self.last_seq, self.last_hash = seq, digest
+        self._recent[digest] = seq
+        if len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+
+    def _order(self, slot: int, seq: int, prev: str, data: Mapping[str, object]) -> None:
+        """Check a record's place: its slot, its number and its link to the one before."""
+        if seq != slot:
+            if seq == self.last_seq and prev == self._before_last:
+                # Everything after a forged record was renumbered to make room for it.
+                self._fail(seq, "inserted", f"record {seq} is not part of the chain")
+            else:
+                self._fail(slot, "reordered", f"slot {slot} holds record {seq}")
         elif not self._started:
             self._started = True
             self._start(data, seq, prev)
@@ -184,18 +208,6 @@ class ChainChecker:
                 )
         elif prev != self.last_hash:
             self._link_problem(seq, prev)
-        if self.problem is None and kind != "event":
-            self._special(seq, prev, kind, data)
-        if self.problem is None and self.witness.get(seq, digest) != digest:
-            self._fail(seq, "modified", "record differs from the witnessed checkpoint")
-        if self.problem is not None:
-            return
-        self.witness.pop(seq, None)
-        self.records += 1
-        self.last_seq, self.last_hash = seq, digest
-        self._recent[digest] = seq
-        if len(self._recent) > _RECENT:
-            self._recent.popitem(last=False)
 
     def _start(self, data: Mapping[str, object], seq: int, prev: str) -> None:
         self.first_seq = seq
