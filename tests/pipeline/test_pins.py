@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mcp_bastion.canonical import digest
 from mcp_bastion.pipeline import pins
@@ -104,3 +106,22 @@ def test_strip_and_removed_keys() -> None:
     assert pins.marker_key("resource_template") == "surface:resource_templates"
     assert pins.is_marker(pins.marker_item("tool").key)
     assert pins.flag_key("tool:x") == "flag:tool:x"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=json_values, later=st.lists(json_values, max_size=5))
+def test_an_item_is_visible_exactly_when_it_is_the_approved_one(first: Any, later: list[Any]) -> None:
+    approved = pins.PinItem.of("tool:t", first)
+    pin = pins.reconcile("u", None, approved, first_contact=True, now=0).pin
+    for value in later:
+        change = pins.reconcile("u", pin, pins.PinItem.of("tool:t", value), first_contact=False, now=1)
+        assert change.quarantined == (digest(value) != approved.digest)
+        pin = change.pin
+        assert pin.approved_digest == approved.digest  # drift never moves the approval
