@@ -42,12 +42,16 @@ _REDIRECT = re.compile(
     re.IGNORECASE,
 )
 _DEV_NET = re.compile(r"/dev/(?:tcp|udp)/")
-_TRICKS = re.compile(
-    r"\$\{IFS\}|\$IFS\b|\$\{[A-Za-z_]\w*:-?\d+(?::\d+)?\}|\$'(?:\\x[0-9a-fA-F]{2}|\\[0-7]{3}){2}|"
-    r"(?:^|[\s;|&])/[?*]{2,4}/[\w?*]*[?*][\w?*]*"
+# Each starts with a literal (``$`` or ``/``) so the regex engine can skip ahead cheaply.
+_DOLLAR_TRICKS = re.compile(
+    r"\$(?:\{IFS\}|IFS\b|\{[A-Za-z_]\w*:-?\d+(?::\d+)?\}|'(?:\\x[0-9a-fA-F]{2}|\\[0-7]{3}){2})"
 )
+_GLOB_PATH = re.compile(r"/[?*]{2,4}/[\w?*]*[?*][\w?*]*")
+_WORD_GAP = frozenset(" \t\n\r;|&")
 _IFS = re.compile(r"\$\{IFS\}|\$IFS(?:\$\d)?")
 _INWORD_QUOTE = re.compile(r"(?<=\w)(?:''|\"\"|['\"\\])(?=\w)|\$@")
+# Obfuscation only matters where a command word starts: after a separator or ``$(``.
+_OBFUSCATION_HINT = re.compile(r"(?:[;&|`\n\r]|\$\()\s*[\w/.]*(?:['\"\\{]|\$[@{*I])|\$IFS|\$\{IFS")
 _BRACE_LIST = re.compile(r"\{([\w./-]{1,64}(?:,[^{},\s]{1,200}){1,8})\}")
 _SEPARATOR_NAMES = {";": ";", "&&": "&&", "||": "||", "|": "|", "&": "&", "\n": "nl", "\r": "nl"}
 
@@ -57,6 +61,8 @@ def _variants(text: str) -> list[str]:
     if _PERCENT.search(text):
         out.append(unquote(text))
     for base in list(out):
+        if not _OBFUSCATION_HINT.search(base):
+            continue  # nothing to undo: skip a second pass over ordinary text ("O'Brien")
         clean = _IFS.sub(" ", base)
         clean = _INWORD_QUOTE.sub("", clean)
         clean = _BRACE_LIST.sub(lambda m: m.group(1).replace(",", " "), clean)
@@ -134,9 +140,10 @@ def _separators(text: str) -> InjectionMatch | None:
 
 def _substitutions(text: str) -> InjectionMatch | None:
     best: InjectionMatch | None = None
+    last_backtick = text.rfind("`")
     for match in _SUBST.finditer(text):
         context = match.group()
-        if context == "`" and text.count("`", match.end()) == 0:
+        if context == "`" and match.start() >= last_backtick:
             continue  # an unpaired backtick substitutes nothing
         word, args, terminator, _ = _command_at(text, match.end())
         conf = _score(word, args, terminator, context) if word else 0.0
@@ -150,9 +157,15 @@ def _substitutions(text: str) -> InjectionMatch | None:
 
 
 def _patterns(text: str) -> InjectionMatch | None:
-    if _REDIRECT.search(text) or _DEV_NET.search(text):
+    # Plain substring tests first: the regexes have no literal prefix to skip ahead with.
+    if (("<" in text or ">" in text) and _REDIRECT.search(text)) or _DEV_NET.search(text):
         return InjectionMatch("BST-SH-003", "shell", 0.95, ">path", "redirection to a sensitive path")
-    trick = _TRICKS.search(text)
+    trick = _DOLLAR_TRICKS.search(text) if "$" in text else None
+    if trick is None and ("/?" in text or "/*" in text):
+        # ``/???/c?t``: only as a word of its own (start, blank or separator before it).
+        trick = next(
+            (m for m in _GLOB_PATH.finditer(text) if m.start() == 0 or text[m.start() - 1] in _WORD_GAP), None
+        )
     if trick:
         return InjectionMatch("BST-SH-004", "shell", 0.95, trick.group()[:16], "shell expansion trick")
     return None
