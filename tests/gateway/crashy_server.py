@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 
 server: MCPServer = MCPServer("crashy")
 READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
+BOOT = uuid.uuid4().hex  # pids repeat inside a pid namespace; this does not
 
 
 @server.tool(annotations=READ_ONLY)
 def echo(text: str) -> str:
-    """Return the text and this process's id."""
-    return f"{text} from {os.getpid()}"
+    """Return the text and this process's boot id."""
+    return f"{text} from {BOOT}"
 
 
 @server.tool(annotations=READ_ONLY)

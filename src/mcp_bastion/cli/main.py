@@ -6,7 +6,11 @@ here. Commands stay thin: parse, call a composition root, print.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from mcp_bastion.log import configure_logging
 
 __all__ = ["app"]
 
@@ -20,8 +24,12 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR")] = "WARNING",
+) -> None:
     """mcp-bastion: a security layer for the Model Context Protocol."""
+    # Logs always go to stderr: stdout carries the protocol for `wrap` and stdio servers.
+    configure_logging(level=log_level.upper())
 
 
 def _register() -> None:

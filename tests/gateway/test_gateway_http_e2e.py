@@ -1,0 +1,226 @@
+"""``bastion gateway`` over real HTTP, with gridops and the vulnerable server as sandboxed stdio upstreams."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+ROOT = Path(__file__).resolve().parents[2]
+BASTION = str(Path(sys.executable).with_name("bastion"))
+SEED = str(ROOT / "examples" / "vulnerable" / "seed_server.py")
+KEYS = {"viewer": "viewer-key-0123456789abcdef", "operator": "operator-key-0123456789abcdef"}
+
+
+@dataclass(frozen=True)
+class RunningGateway:
+    url: str
+    port: int
+    seed_db: Path
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"X-API-Key": KEYS[role]}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gateway exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gateway did not start")
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    tmp = tmp_path_factory.mktemp("gw")
+    work = tmp / "work"
+    work.mkdir()
+    port = _free_port()
+    grid_db = work / "grid.db"
+    subprocess.run(
+        [BASTION, "gridops", "init-db", "--db", f"sqlite:///{grid_db}"], check=True, capture_output=True
+    )
+    seed_db = work / "seed.db"
+    keys = "\n".join(
+        f"    - {{sha256: {hashlib.sha256(k.encode()).hexdigest()}, subject: {role}-user, roles: [{role}]}}"
+        for role, k in KEYS.items()
+    )
+    config = tmp / "bastion.yaml"
+    config.write_text(
+        f"""version: 1
+listeners:
+  http: {{host: 127.0.0.1, port: {port}}}
+identities:
+  api_keys:
+{keys}
+upstreams:
+  gridops:
+    command: [{BASTION}, gridops, serve, --transport, stdio, --db, "sqlite:///{grid_db}",
+              --identity, supervisor, --data-dir, "{work}"]
+    sandbox: {{write_paths: ["{work}"]}}
+  seed:
+    command: [{sys.executable}, {SEED}]
+    env: {{VULN_DB_PATH: "{seed_db}"}}
+    sandbox: {{write_paths: ["{work}"]}}
+stores:
+  pins: sqlite:///{tmp}/state.db
+  approvals: sqlite:///{tmp}/state.db
+  audit: sqlite:///{tmp}/state.db
+""",
+        encoding="utf-8",
+    )
+    log = tmp / "gateway.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [BASTION, "gateway", "--config", str(config)],
+            stdout=sink,
+            stderr=sink,
+            cwd=tmp,
+            env=os.environ.copy(),
+        )
+    try:
+        _wait(port, proc, log)
+        yield RunningGateway(f"http://127.0.0.1:{port}/mcp", port, seed_db)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@asynccontextmanager
+async def client(gw: RunningGateway, role: str, mode: str = "auto") -> AsyncIterator[Client]:
+    async with (
+        httpx2.AsyncClient(headers=gw.headers(role), timeout=60) as http,
+        Client(streamable_http_client(gw.url, http_client=http), mode=mode) as c,  # type: ignore[arg-type]
+    ):
+        yield c
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_normal_gridops_use_works_through_the_gateway(gateway: RunningGateway, mode: str) -> None:
+    async with client(gateway, "operator", mode) as c:
+        names = {t.name for t in (await c.list_tools()).tools}
+        assert {"gridops.get_asset", "gridops.simulate_switching", "gridops.operate_switch"} <= names
+        assert "seed.execute_sql" not in names and "seed.get_env_variable" not in names
+        asset = await c.call_tool("gridops.get_asset", {"asset_id": "bus:0"})
+        assert not asset.is_error, asset.content
+        sim = await c.call_tool("gridops.simulate_switching", {"switch_id": 0, "action": "open"})
+        assert not sim.is_error, sim.content
+        assert sim.structured_content is not None and "simulation_token" in json.dumps(sim.structured_content)
+
+
+async def test_viewer_cannot_call_operator_tools(gateway: RunningGateway) -> None:
+    async with client(gateway, "viewer") as c:
+        names = {t.name for t in (await c.list_tools()).tools}
+        assert "gridops.get_asset" in names
+        assert "seed.query_records" not in names
+        with pytest.raises(MCPError, match="permission denied"):
+            await c.call_tool("seed.query_records", {})
+
+
+async def test_unauthenticated_caller_gets_401_with_resource_metadata(gateway: RunningGateway) -> None:
+    async with httpx2.AsyncClient() as http:
+        init = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25"},
+        }
+        r = await http.post(gateway.url, json=init)
+        assert r.status_code == 401
+        challenge = r.headers["www-authenticate"]
+        assert 'resource_metadata="' in challenge
+        meta_url = challenge.split('resource_metadata="')[1].split('"')[0]
+        meta = (await http.get(meta_url)).json()
+        assert meta["resource"] == gateway.url
+        wrong = await http.post(gateway.url, json=init, headers={"X-API-Key": "guess"})
+        assert wrong.status_code == 401
+
+
+async def test_stolen_session_and_foreign_origin_are_refused(gateway: RunningGateway) -> None:
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+    async with httpx2.AsyncClient() as http:
+        r = await http.post(gateway.url, json=init, headers=gateway.headers("operator"))
+        sid = r.headers["mcp-session-id"]
+        mine = await http.post(
+            gateway.url, json=listing, headers={**gateway.headers("operator"), "mcp-session-id": sid}
+        )
+        assert mine.status_code == 200 and "tools" in mine.json()["result"]
+        stolen = await http.post(
+            gateway.url, json=listing, headers={**gateway.headers("viewer"), "mcp-session-id": sid}
+        )
+        assert stolen.status_code == 404
+        evil = await http.post(
+            gateway.url, json=init, headers={**gateway.headers("operator"), "Origin": "http://evil.example"}
+        )
+        assert evil.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"[" + b'{"jsonrpc":"2.0","id":1,"method":"ping"}' + b"]", 400, -32600),
+        (b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"' + b"A" * 2_000_000 + b'"}}', 413, -32600),
+        (
+            b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":' + b'{"a":' * 200 + b"1" + b"}" * 201,
+            200,
+            None,
+        ),
+    ],
+    ids=["batch", "oversize", "deep"],
+)
+async def test_hostile_bodies_get_jsonrpc_errors(
+    gateway: RunningGateway, body: bytes, status: int, code: int | None
+) -> None:
+    headers = {
+        **gateway.headers("operator"),
+        "content-type": "application/json",
+        "mcp-protocol-version": "2026-07-28",
+    }
+    async with httpx2.AsyncClient() as http:
+        r = await http.post(gateway.url, content=body, headers=headers)
+    assert r.status_code == status
+    payload = r.json()
+    assert payload["jsonrpc"] == "2.0" and "error" in payload
+    if code is not None:
+        assert payload["error"]["code"] == code
+    assert "Traceback" not in r.text
