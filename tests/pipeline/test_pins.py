@@ -115,7 +115,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(first=json_values, later=st.lists(json_values, max_size=5))
 def test_an_item_is_visible_exactly_when_it_is_the_approved_one(first: Any, later: list[Any]) -> None:
     approved = pins.PinItem.of("tool:t", first)
