@@ -9,6 +9,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from mcp import Client
 from mcp_types import JSONRPCRequest
 
@@ -18,6 +21,7 @@ from mcp_bastion.messages import Exchange
 from mcp_bastion.pipeline.catalog import Catalog
 from mcp_bastion.pipeline.chain import BuildContext, Chain
 from mcp_bastion.pipeline.guards._common import DENIED, INVALID_PARAMS
+from mcp_bastion.pipeline.guards._fastschema import compile_fast
 from mcp_bastion.pipeline.guards.arguments import ArgumentsGuard, compile_schema, factory
 from mcp_bastion.pipeline.verdict import Decision
 from mcp_bastion.types import AuthMethod, Direction, Principal, UpstreamName
@@ -212,3 +216,62 @@ def test_missing_shell_detector_fails_loudly_or_builds() -> None:
             factory(ArgumentsSettings(), ctx)
     else:
         assert factory(ArgumentsSettings(), ctx).name == "arguments"
+
+
+_TYPE_NAMES = st.sampled_from(["string", "integer", "number", "boolean", "null"])
+_ENUM_ITEMS = st.one_of(st.booleans(), st.integers(-2, 2), st.text(max_size=2))
+_SCALAR_SCHEMAS = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["string", "integer", "number", "boolean", "null"])
+        | st.lists(
+            st.sampled_from(["string", "integer", "number", "boolean", "null"]), min_size=1, max_size=2
+        ),
+        "maxLength": st.integers(0, 5),
+        "minLength": st.integers(0, 5),
+        "pattern": st.sampled_from(["^a", "b+", "^[0-9]+$"]),
+        "enum": st.lists(
+            st.one_of(st.booleans(), st.integers(-2, 2), st.text(max_size=2)), min_size=1, max_size=3
+        ),
+        "minimum": st.integers(-3, 3) | st.floats(-3, 3),
+        "exclusiveMaximum": st.integers(-3, 3),
+    },
+)
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(-5, 5),
+    st.text(max_size=6),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@given(
+    props=st.dictionaries(
+        st.sampled_from(["a", "b", "c"]),
+        _SCALAR_SCHEMAS | st.builds(lambda s: {"anyOf": [s, {"type": "null"}]}, _SCALAR_SCHEMAS),
+        max_size=3,
+    ),
+    required=st.lists(st.sampled_from(["a", "b", "c"]), max_size=2, unique=True),
+    extra=st.booleans(),
+    value=st.dictionaries(st.sampled_from(["a", "b", "c", "d"]), _VALUES, max_size=4),
+)
+@settings(max_examples=400, deadline=None)
+def test_fast_accept_implies_jsonschema_accepts(
+    props: dict[str, Any], required: list[str], extra: bool, value: dict[str, Any]
+) -> None:
+    schema = {"type": "object", "properties": props, "required": required, "additionalProperties": extra}
+    fast = compile_fast(schema)
+    assert fast is not None
+    if fast(value):
+        assert Draft202012Validator(schema).is_valid(value), (schema, value)
+
+
+def test_fast_path_declines_what_it_does_not_know() -> None:
+    assert compile_fast({"type": "object", "properties": {"a": {"$ref": "#/$defs/x"}}}) is None
+    assert compile_fast({"type": "object", "properties": {"a": {"type": "object"}}}) is None
+    assert compile_fast({"type": "object", "additionalProperties": {"type": "string"}}) is None
+    assert compile_fast(
+        {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string"}}}}
+    )

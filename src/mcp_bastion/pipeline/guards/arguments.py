@@ -6,7 +6,8 @@ and high-confidence SQL / shell injection in string values.
   retrieval, and a schema with a non-local ``$ref`` is refused outright, so a malicious
   upstream cannot make the gateway fetch URLs. An invalid schema denies calls to its tool.
   (``fastjsonschema`` is faster but generates Python source from the schema, and tool
-  schemas are untrusted input, so it is not used.)
+  schemas are untrusted input, so it is not used.) Flat scalar schemas, the common case,
+  are first tried by ``_fastschema`` (accept-only; a rejection goes to jsonschema).
 - Constraints from bastion.yaml (``guards[arguments].tools."<upstream>.<tool>"``): no
   undeclared properties, max lengths, full-match patterns.
 - Injection: every string in the arguments (nested too) goes through the detectors'
@@ -34,6 +35,7 @@ from mcp_bastion.errors import ConfigError
 from mcp_bastion.messages import Exchange
 from mcp_bastion.pipeline.catalog import Catalog
 from mcp_bastion.pipeline.guards._common import DENIED, INVALID_PARAMS, qualified, split_tool
+from mcp_bastion.pipeline.guards._fastschema import compile_fast
 from mcp_bastion.pipeline.verdict import Verdict
 from mcp_bastion.types import Direction
 
@@ -72,8 +74,11 @@ def compile_schema(schema: Mapping[str, Any]) -> SchemaCheck:
     except jsonschema.SchemaError:
         return lambda _value: "tool input schema is invalid"
     validator = Draft202012Validator(schema, registry=_NO_RETRIEVAL)
+    fast = compile_fast(schema)
 
     def check(value: Any) -> str | None:
+        if fast is not None and fast(value):
+            return None
         try:
             error = next(validator.iter_errors(value), None)
         except referencing.exceptions.Unresolvable:
