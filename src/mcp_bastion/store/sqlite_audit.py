@@ -61,7 +61,10 @@ class SQLiteAuditStore:
 
             def q(c: sqlite3.Connection, start: int = cursor) -> list[StoredRecord]:
                 rows = c.execute(
-                    "SELECT seq, hash, body FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", (start, batch)
+                    # CAST: a tampered row may hold TEXT where we wrote a BLOB (untyped columns).
+                    "SELECT seq, CAST(hash AS TEXT), CAST(body AS BLOB) FROM audit_log "
+                    "WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (start, batch),
                 ).fetchall()
                 return list(map(StoredRecord._make, rows))
 
