@@ -36,7 +36,7 @@ def _postgres_or_skip() -> None:
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432; start it to run this test")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One initialised grid database per back end for the whole module."""
     if request.param == "sqlite":
