@@ -13,6 +13,7 @@ from mcp_bastion.errors import IsolationUnavailableError, SpawnError
 from mcp_bastion.sandbox import HostCapabilities, build_command, open_stdio
 from mcp_bastion.sandbox._seccomp import UnsupportedArchitectureError, seccomp_program
 
+FDS = {"seccomp": 7, "info": 8, "block": 9}
 BWRAP_HOST = HostCapabilities(bwrap="/usr/bin/bwrap", landlock_abi=7)
 LANDLOCK_HOST = HostCapabilities(bwrap=None, landlock_abi=7)
 BARE_HOST = HostCapabilities(bwrap=None, landlock_abi=0)
@@ -32,26 +33,32 @@ def _pairs(argv: list[str], flag: str) -> list[str]:
 
 def test_default_profile_plan_is_bubblewrap_with_every_namespace() -> None:
     plan = build_command([sys.executable, SCRIPT], SandboxProfile(), host=BWRAP_HOST, environ=ENVIRON)
-    argv = plan.argv()
+    argv = plan.argv(fds=FDS)
     assert plan.isolation == "bubblewrap"
-    bwrap = argv.index("/usr/bin/bwrap")
-    assert argv[: bwrap - 2] == [sys.executable, "-I", "-S", argv[3]]
-    for flag in ("--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts"):
+    assert argv[0] == "/usr/bin/bwrap"  # no interpreter stage in front of bubblewrap
+    for flag in ("--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts"):
         assert flag in argv
     for flag in ("--unshare-net", "--unshare-cgroup-try", "--die-with-parent", "--new-session"):
         assert flag in argv
-    assert _pairs(argv, "--seccomp") == ["3"]
+    assert _pairs(argv, "--uid") == ["65534"]
+    assert _pairs(argv, "--seccomp") == ["7"]
+    assert _pairs(argv, "--info-fd") == ["8"]
+    assert _pairs(argv, "--userns-block-fd") == ["9"]
     assert _pairs(argv, "--tmpfs") == ["/tmp"]
     assert _pairs(argv, "--remount-ro") == ["/"]
-    spec = json.loads(argv[4])
-    assert spec["seccomp_mode"] == "fd3"
-    assert spec["rlimits"]["RLIMIT_AS"] == [1024 * 1024 * 1024] * 2
+    assert plan.rlimits["RLIMIT_AS"] == (1024 * 1024 * 1024,) * 2
+    assert plan.rlimits["RLIMIT_NOFILE"] == (256, 256)
+    assert plan.seccomp == seccomp_program()
     # The program runs last, with the script made absolute.
     assert argv[-2:] == [sys.executable, SCRIPT]
+    with pytest.raises(KeyError):
+        plan.argv()  # a bubblewrap plan cannot run without its descriptors
 
 
 def test_home_and_system_secrets_are_not_mounted() -> None:
-    argv = build_command([sys.executable, SCRIPT], SandboxProfile(), host=BWRAP_HOST, environ=ENVIRON).argv()
+    argv = build_command([sys.executable, SCRIPT], SandboxProfile(), host=BWRAP_HOST, environ=ENVIRON).argv(
+        fds=FDS
+    )
     mounted = _pairs(argv, "--ro-bind") + _pairs(argv, "--bind") + _pairs(argv, "--ro-bind-try")
     assert "/" not in mounted
     assert "/root" not in mounted
@@ -78,7 +85,7 @@ def test_only_allow_listed_environment_reaches_the_server() -> None:
 
 def test_network_host_and_declared_paths() -> None:
     profile = SandboxProfile(network="host", read_paths=["/srv/data"], write_paths=["/var/lib/app/db"])
-    argv = build_command([sys.executable, SCRIPT], profile, host=BWRAP_HOST, environ=ENVIRON).argv()
+    argv = build_command([sys.executable, SCRIPT], profile, host=BWRAP_HOST, environ=ENVIRON).argv(fds=FDS)
     assert "--unshare-net" not in argv
     assert "/srv/data" in _pairs(argv, "--ro-bind")
     assert _pairs(argv, "--bind") == ["/var/lib/app/db"]

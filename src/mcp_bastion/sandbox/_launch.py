@@ -1,14 +1,14 @@
 """Launcher stage: apply limits and confinement to itself, then exec the next program.
 
-Run as ``python -I -S _launch.py SPEC_JSON -- PROGRAM ARGS...`` by ``open_stdio``. It uses
+Landlock mode only. Run as ``python -I -S _launch.py SPEC_JSON -- PROGRAM ARGS...``. It uses
 the standard library only (it is run by path, not imported from the package, so that it
 needs nothing but the interpreter) and it never returns: it ``execv``s ``PROGRAM`` with
 the environment it was given, which the parent has already reduced to the allow-list.
 
-In order: join the per-server cgroup (process limit), set the resource limits, write the
-seccomp program to fd 3 for ``bwrap --seccomp 3`` (bubblewrap mode) or set
-``no_new_privs``, restrict itself with Landlock and install the seccomp program itself
-(Landlock mode). Any failure exits with status 126 and one line on stderr: fail closed.
+In order: join the per-server cgroup (process limit), set the resource limits, set
+``no_new_privs``, restrict itself with Landlock, install the seccomp program. Any failure
+exits with status 126 and one line on stderr: fail closed. (Bubblewrap mode needs no
+launcher: the parent applies limits to bwrap's stopped child, see ``_handshake``.)
 """
 
 from __future__ import annotations
@@ -105,17 +105,6 @@ def _seccomp_self(program: bytes) -> None:
     _check(_libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
 
 
-def _seccomp_to_fd3(program: bytes) -> None:
-    read_end, write_end = os.pipe()
-    os.write(write_end, program)  # a few hundred bytes: far below the pipe buffer
-    os.close(write_end)
-    if read_end != 3:
-        os.dup2(read_end, 3, inheritable=True)
-        os.close(read_end)
-    else:
-        os.set_inheritable(3, True)
-
-
 def _apply(spec: dict[str, Any]) -> None:
     if spec.get("cgroup_procs"):
         Path(spec["cgroup_procs"]).write_text(str(os.getpid()), encoding="ascii")
@@ -124,9 +113,7 @@ def _apply(spec: dict[str, Any]) -> None:
     program = bytes.fromhex(spec["seccomp_hex"]) if spec.get("seccomp_hex") else b""
     if spec.get("landlock") is not None:
         _landlock(spec["landlock"])
-    if spec.get("seccomp_mode") == "fd3":
-        _seccomp_to_fd3(program)
-    elif spec.get("seccomp_mode") == "self":
+    if spec.get("seccomp_mode") == "self":
         _seccomp_self(program)
 
 

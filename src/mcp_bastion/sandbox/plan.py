@@ -1,13 +1,12 @@
 """Turn a command and a ``SandboxProfile`` into the exact launch plan (pure: nothing starts).
 
-Bubblewrap mode::
-
-    python -I -S _launch.py SPEC -- bwrap --unshare-user --uid 65534 ... --seccomp 3 -- CMD
-
-The launcher stage (outside the namespaces) joins the per-server pids cgroup, sets the
-resource limits, and hands the seccomp program to bubblewrap on fd 3. Landlock mode runs
-the same launcher, which restricts itself with Landlock and seccomp before exec'ing CMD.
-``none`` runs CMD directly. Every mode gets only the allow-listed environment.
+Bubblewrap mode runs ``bwrap --unshare-user --uid 65534 ... --seccomp FD --info-fd FD
+--userns-block-fd FD -- CMD`` directly. bwrap stops its sandbox child before anything of
+CMD runs; the parent (``_handshake``) then writes the user-namespace maps, joins the
+child to the per-server pids cgroup, sets its resource limits (``prlimit``) and lets it
+go. Landlock mode runs a small launcher stage, ``python -I -S _launch.py SPEC -- CMD``,
+which limits and restricts itself (Landlock, seccomp) and execs CMD. ``none`` runs CMD
+directly. Every mode gets only the allow-listed environment.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ Isolation = Literal["bubblewrap", "landlock", "none"]
 LAUNCHER = str(Path(__file__).with_name("_launch.py"))
 SANDBOX_UID = 65534  # "nobody" inside the user namespace: no capabilities, no ownership
 SANDBOX_WORKDIR = "/tmp/work"  # noqa: S108 - the sandbox's private tmpfs, not the host's /tmp; inside the private /tmp when the profile names no workdir
+FD_PREFIX = "@fd:"  # placeholder prefix in a bubblewrap plan's program, see LaunchPlan.argv
 _PRIVATE_TMP = "/tmp"  # noqa: S108 - a fresh tmpfs inside the sandbox, never the host's /tmp
 _DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty")
@@ -54,11 +54,23 @@ class LaunchPlan:
     cwd: str | None
     launcher_spec: Mapping[str, Any] = field(default_factory=dict)
     max_processes: int = 0
+    seccomp: bytes = b""
 
-    def argv(self, cgroup_procs: str | None = None) -> list[str]:
-        """The full argv, with the launcher stage joining ``cgroup_procs`` when given."""
+    def argv(self, cgroup_procs: str | None = None, fds: Mapping[str, int] | None = None) -> list[str]:
+        """The full argv.
+
+        Bubblewrap: ``fds`` gives the descriptor numbers for ``seccomp``, ``info`` and
+        ``block`` (placeholders in ``program``). Landlock: the launcher stage joins
+        ``cgroup_procs`` when given. None: the program itself.
+        """
         if self.isolation == "none":
             return list(self.program)
+        if self.isolation == "bubblewrap":
+            numbers = fds or {}
+            return [
+                str(numbers[arg[len(FD_PREFIX) :]]) if arg.startswith(FD_PREFIX) else arg
+                for arg in self.program
+            ]
         spec = dict(self.launcher_spec, cgroup_procs=cgroup_procs)
         compact = json.dumps(spec, separators=(",", ":"), sort_keys=True)
         return [sys.executable, "-I", "-S", LAUNCHER, compact, "--", *self.program]
@@ -123,7 +135,9 @@ def _bwrap_args(
     bind_workdir: bool,
     chdir: str,
 ) -> list[str]:
-    args = [bwrap, "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+    # No --disable-userns: bwrap refuses it with --userns-block-fd. Nested user namespaces
+    # are refused by the seccomp program instead (unshare, clone flags, clone3).
+    args = [bwrap, "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
     args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if profile.network == "none":
         args.append("--unshare-net")
@@ -147,7 +161,10 @@ def _bwrap_args(
     else:
         args += ["--dir", workdir]
     # The root is bwrap's own tmpfs: read-only, so nothing is written outside declared paths.
-    args += ["--remount-ro", "/", "--chdir", chdir, "--seccomp", "3", "--"]
+    args += ["--remount-ro", "/", "--chdir", chdir]
+    # Filled in at spawn time: the seccomp program, the info pipe, the go-ahead pipe.
+    args += ["--seccomp", f"{FD_PREFIX}seccomp", "--info-fd", f"{FD_PREFIX}info"]
+    args += ["--userns-block-fd", f"{FD_PREFIX}block", "--"]
     return args
 
 
@@ -190,12 +207,13 @@ def build_command(
     rlimits = _rlimits(profile)
     program: tuple[str, ...] = (executable, *args)
 
-    def plan(
+    def plan(  # noqa: PLR0917 - a local constructor helper, called four times
         isolation: Isolation,
         program: tuple[str, ...],
         env: dict[str, str],
         cwd: str | None,
         spec: dict[str, Any] | None = None,
+        seccomp: bytes = b"",
     ) -> LaunchPlan:
         return LaunchPlan(
             isolation=isolation,
@@ -209,13 +227,14 @@ def build_command(
             cwd=cwd,
             launcher_spec=spec or {},
             max_processes=profile.max_processes,
+            seccomp=seccomp,
         )
 
     if isolation == "none":
         assert work is not None
         return plan("none", program, _environment(profile, environ, work, work), cwd or work)
     try:
-        seccomp = seccomp_program().hex()
+        seccomp = seccomp_program()
     except UnsupportedArchitectureError as exc:
         raise IsolationUnavailableError(str(exc)) from exc
     read = interpreter_paths(executable) + tool_cache_paths(executable, environ) + list(profile.read_paths)
@@ -223,7 +242,7 @@ def build_command(
         read.append(script)
     read = _outermost(read)
     write = _outermost(profile.write_paths)
-    spec: dict[str, Any] = {"rlimits": rlimits, "seccomp_hex": seccomp}
+    spec: dict[str, Any] = {"rlimits": rlimits, "seccomp_hex": seccomp.hex()}
     if isolation == "bubblewrap":
         assert host.bwrap is not None
         inner_work = work or SANDBOX_WORKDIR
@@ -237,8 +256,7 @@ def build_command(
             bind_workdir=work is not None,
             chdir=cwd or inner_work,
         )
-        spec["seccomp_mode"] = "fd3"
-        return plan("bubblewrap", (*prefix, *program), env, None, spec)
+        return plan("bubblewrap", (*prefix, *program), env, None, seccomp=seccomp)
     assert work is not None
     env = _environment(profile, environ, work, work)
     system = ["/usr", *ROOT_LINKS, *ETC_FILES, "/proc"]

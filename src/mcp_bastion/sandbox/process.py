@@ -30,6 +30,7 @@ from mcp.shared.message import SessionMessage
 
 from mcp_bastion.config.sandbox import SandboxProfile
 from mcp_bastion.errors import SpawnError
+from mcp_bastion.sandbox._handshake import start_bwrap
 from mcp_bastion.sandbox.events import EventKind, EventSink, SpawnEvent, file_sha256
 from mcp_bastion.sandbox.host import HostCapabilities, PidsCgroup
 from mcp_bastion.sandbox.plan import LaunchPlan, build_command
@@ -181,15 +182,18 @@ async def spawn(
             cgroup = PidsCgroup.create(host.pids_cgroup, profile.max_processes)
         sha = file_sha256(plan.script or plan.resolved_executable)
         try:
-            process = await anyio.open_process(
-                plan.argv(cgroup.procs if cgroup else None),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=dict(plan.env),
-                cwd=plan.cwd,
-                start_new_session=True,
-            )
+            if plan.isolation == "bubblewrap":
+                process = await start_bwrap(plan, cgroup)
+            else:
+                process = await anyio.open_process(
+                    plan.argv(cgroup.procs if cgroup else None),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=dict(plan.env),
+                    cwd=plan.cwd,
+                    start_new_session=True,
+                )
         except OSError as exc:
             raise SpawnError(f"could not start {plan.resolved_executable}: {exc.strerror}") from exc
         read_writer, read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
