@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio
 import pytest
@@ -160,3 +161,28 @@ async def test_build_chain_uses_configured_order_and_directions() -> None:
 def test_unknown_guard_module_fails_loudly() -> None:
     with pytest.raises(ConfigError, match="no guard named"):
         resolve_factory("nonexistent")
+
+
+async def test_default_config_builds_every_guard(tmp_path: Path) -> None:
+    from mcp_bastion.config import default_config
+    from mcp_bastion.pipeline.chain import GuardStores
+    from mcp_bastion.store.memory import (
+        MemoryApprovalStore,
+        MemoryPinStore,
+        MemoryRateLimitStore,
+        MemoryStateStore,
+    )
+
+    config = default_config(["true"], state_dir=tmp_path)
+    config = config.model_copy(
+        update={
+            "guards": tuple(
+                g.model_copy(update={"jsonl_path": tmp_path / "audit.jsonl"}) if g.name == "audit" else g
+                for g in config.guards
+            )
+        }
+    )
+    stores = GuardStores(MemoryRateLimitStore(), MemoryPinStore(), MemoryStateStore(), MemoryApprovalStore())
+    inbound, outbound = build_chain(config, catalog=Catalog(), stores=stores)
+    assert inbound.names[:3] == ("authentication", "limits", "ratelimit")
+    assert set(inbound.names) | set(outbound.names) == {g.name for g in config.guards}
