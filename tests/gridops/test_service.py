@@ -182,6 +182,9 @@ def test_hostile_records_stored_literally(svc: GridService) -> None:
     assert [r["name"] for r in svc.query_records("100%")["records"]] == [HOSTILE[4]]
     assert svc.query_records("_wild_")["count"] == 1
     assert svc.query_records("%")["count"] == 1
+    # Without the escaping the same needle is a wildcard that matches every record.
+    unescaped = svc._db.read("SELECT COUNT(*) FROM records WHERE name LIKE ?", ("%%%",))
+    assert unescaped[0][0] == before + len(HOSTILE)
 
 
 def test_record_validation(svc: GridService) -> None:
