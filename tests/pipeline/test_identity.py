@@ -315,3 +315,15 @@ def test_token_create_without_token_section(tmp_path: Path) -> None:
         token_app, ["create", "--role", "viewer", "--config", str(tmp_path / "bastion.yaml")]
     )
     assert result.exit_code == 2
+
+
+async def test_gateway_start_creates_its_own_dev_key(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path, {"ed25519_public_key_file": "dev.key.pub"}, token={"key_file": "dev.key", "issuer": "iss-1"}
+    )
+    assert not (tmp_path / "dev.key").exists()
+    auth = Authenticator.from_config(config)
+    assert (tmp_path / "dev.key").exists() and (tmp_path / "dev.key.pub").exists()
+    assert config.token is not None
+    token = mint_token(config.token, subject="a", roles=["viewer"], audience=RESOURCE, ttl_s=600)
+    assert isinstance(await auth.authenticate(f"Bearer {token}"), Principal)

@@ -263,7 +263,19 @@ class Authenticator:
     def from_config(
         cls, config: BastionConfig, *, http_client: httpx2.AsyncClient | None = None
     ) -> Authenticator:
-        """Build from ``config`` (audience = ``identities.jwt.audience`` or the resource URI)."""
+        """Build from ``config`` (audience = ``identities.jwt.audience`` or the resource URI).
+
+        When ``identities.jwt`` verifies with the ``token`` section's own dev key (its
+        ``<key_file>.pub``, or the HS256 ``key_file``), that key is created on first start,
+        so a gateway can start before the first ``bastion token create``.
+        """
+        jwt_conf, token = config.identities.jwt, config.token
+        if jwt_conf is not None and token is not None:
+            own = (
+                token.algorithm == "Ed25519" and jwt_conf.ed25519_public_key_file == public_key_path(token)
+            ) or (token.algorithm == "HS256" and jwt_conf.hs256_key_file == token.key_file)
+            if own:
+                ensure_signing_key(token)
         return cls(config.identities, audience=config.jwt_audience, http_client=http_client)
 
     def local_principal(self) -> Principal:
