@@ -7,7 +7,7 @@ import urllib.parse
 from collections.abc import Mapping
 
 from mcp_bastion.detectors.signals import INJECTION_SIGNALS
-from mcp_bastion.detectors.textutil import cap, decoded_views, evaluate, excerpt, fold_views
+from mcp_bastion.detectors.textutil import cap, decoded_views, evaluate, excerpt, fold_views, windows
 from mcp_bastion.detectors.types import RULES, Finding, Severity, rule
 from mcp_bastion.detectors.unicode_rules import control_characters, invisible_unicode, truncated_note
 
@@ -168,7 +168,7 @@ def markdown_image_exfiltration(text: str, location: str) -> list[Finding]:
     ``secret``, ``conversation``...) with a long value. Ordinary images and badges (short
     query values such as ``?style=flat``) pass.
     """
-    if "](" not in text and "<img" not in text.lower():
+    if "](" not in text and "<img" not in text and "<IMG" not in text:
         return []
     this = RULES["BST-PI-007"]
     out: list[Finding] = []
@@ -196,7 +196,7 @@ def markdown_image_exfiltration(text: str, location: str) -> list[Finding]:
 
 def injection_hits(text: str) -> Hits:
     """The signal hits of the injection rules over every folded view of ``text``."""
-    return evaluate(INJECTION_SIGNALS, fold_views(text))
+    return evaluate(INJECTION_SIGNALS, [w for view in fold_views(text) for w in windows(view)])
 
 
 def scan_output(text: str) -> list[Finding]:

@@ -31,7 +31,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.92,
-        'ignore|disregard|forget|override|bypass|neglect|skip|abandon&instructions|instruction|prompts|prompt|directives|directive|guidelines|guardrails|rules|programming|training|restrictions|constraints|safety|policies|commands|orders',
+        "ignore|disregard|forget|override|bypass|neglect|skip|abandon&instructions|instruction|prompts|prompt|directives|directive|guidelines|guardrails|rules|programming|training|restrictions|constraints|safety|policies|commands|orders",
         r"\b(?:ignore|disregard|forget|override|bypass|neglect|skip|abandon)\b"
         + _G
         + r"\b(?:previous|prior|above|earlier|preceding|former|original|initial|all|any|your|every)\b"
@@ -50,7 +50,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.7,
-        'new|updated|revised|real|actual|true|secret|hidden|additional|urgent&instructions|instruction|task|tasks|goal|goals|objective|objectives|orders',
+        "new|updated|revised|real|actual|true|secret|hidden|additional|urgent&instructions|instruction|task|tasks|goal|goals|objective|objectives|orders",
         r"\b(?:new|updated|revised|real|actual|true|secret|hidden|additional|urgent)\s+"
         r"(?:instructions?|tasks?|goals?|objectives?|orders)\s*(?::|\bfor you\b|\bare\b|\bis\b)",
         "new-instructions",
@@ -58,7 +58,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.8,
-        'follow|following|obey|obeying|listen|listening&not|don|stop',
+        "follow|following|obey|obeying|listen|listening&not|don|stop",
         r"\b(?:do not|don't|stop)\s+(?:follow(?:ing)?|obey(?:ing)?|listen(?:ing)? to)\s+(?:the\s+|your\s+|any\s+)?"
         r"(?:previous\s+|original\s+|user'?s?\s+|system\s+)?(?:instructions?|prompts?|rules|user|task)",
         "do-not-follow",
@@ -66,7 +66,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.75,
-        'now|longer|act|behave|pretend|developer|jailbroken|jailbreak',
+        "now|longer|act|behave|pretend|developer|jailbroken|jailbreak",
         r"\b(?:you are now (?:a|an|in|the|my|dan)\b|from now on,? (?:you|your|the assistant)\b"
         r"|you are no longer\b|(?:act|behave) as (?:an? )?(?:unrestricted|unfiltered|jailbroken|dan\b)"
         r"|developer mode|jailbr(?:oken|eak)|pretend (?:to be|you are) (?:an? )?(?:unrestricted|different))",
@@ -75,7 +75,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.9,
-        'ignoriere|ignorieren|ignoriert|vergiss|vergessen|missachte|ignorez|ignorer|ignore|oublie|oubliez|oublier|tenez|ignora|ignoren|olvida|olvide|descarta|ignorate|dimentica|dimenticate|esqueça|esqueca|desconsidere|negeer|vergeet&anweisungen|instruktionen|befehle|vorgaben|anordnungen|consignes|instructions|directives|instrucciones|indicaciones|istruzioni|indicazioni|direttive|instruções|instrucoes|orientações|diretrizes|instructies|aanwijzingen|opdrachten',
+        "ignoriere|ignorieren|ignoriert|vergiss|vergessen|missachte|ignorez|ignorer|ignore|oublie|oubliez|oublier|tenez|ignora|ignoren|olvida|olvide|descarta|ignorate|dimentica|dimenticate|esqueça|esqueca|desconsidere|negeer|vergeet&anweisungen|instruktionen|befehle|vorgaben|anordnungen|consignes|instructions|directives|instrucciones|indicaciones|istruzioni|indicazioni|direttive|instruções|instrucoes|orientações|diretrizes|instructies|aanwijzingen|opdrachten",
         r"\b(?:ignoriere|ignorieren sie|ignoriert|vergiss|vergessen sie|missachte|ignorez|ignore[rz]?|oublie[rz]?"
         r"|ne tenez pas compte d|ignora|ignoren|olvida|olvide|descarta|ignorate|dimentica|dimenticate"
         r"|esqueça|esqueca|desconsidere|negeer|vergeet)\b[^.!?]{0,60}?"
@@ -87,7 +87,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.9,
-        'игнор|забуд|не обращай|忽略|无视|忽视|忘记|忘掉|無視|忘れ|무시',
+        "игнор|забуд|не обращай|忽略|无视|忽视|忘记|忘掉|無視|忘れ|무시",
         r"(?:(?:игнорируй|игнорируйте|проигнорируй|забудь|забудьте|не обращай(?:те)? внимания на)"
         r"[^.!?]{0,60}?(?:инструкци|указани|правил|команд|промпт)"
         r"|(?:忽略|无视|忽视|忘记|忘掉|忽略掉)[^。！]{0,16}?(?:指令|指示|说明|规则|提示|要求)"
@@ -98,7 +98,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.6,
-        'neue|nouvelles|nuevas|nuove|novas|nieuwe|новые инструкции|新的指令|新指令|新しい指示',
+        "neue|nouvelles|nuevas|nuove|novas|nieuwe|новые инструкции|新的指令|新指令|新しい指示",
         r"(?:neue anweisungen?|nouvelles instructions|nuevas instrucciones|nuove istruzioni|novas instruções"
         r"|nieuwe instructies|новые инструкции|新的指令|新指令|新しい指示)\s*[:：]",
         "new-instructions-multilingual",
@@ -107,7 +107,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _MARKER,
         0.9,
-        '<|||[inst]|[/inst]|<<sys>>|<</sys>>|_of_turn>',
+        "<|||[inst]|[/inst]|<<sys>>|<</sys>>|_of_turn>",
         r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>"
         r"|\[/?inst\]|<</?sys>>|<(?:start|end)_of_turn>",
         "chat-template-token",
@@ -115,7 +115,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _MARKER,
         0.85,
-        '</|<system',
+        "</|<system",
         r"</(?:tool_result|tool_response|tool_output|function_results?|function_output|search_results?"
         r"|documents?|context|output|user_input|user)>|</?system(?:_message|-message|_prompt)?>",
         "fake-boundary-tag",
@@ -123,7 +123,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _MARKER,
         0.75,
-        'system|assistant|developer|admin|administrator',
+        "system|assistant|developer|admin|administrator",
         r"(?:^|\n)\s*(?:#{1,4}\s*|\[|\()?(?:system|assistant|developer|admin|administrator)"
         r"(?:[ _](?:message|prompt|instructions?|note|override|update))?\s*(?:\]|\))?\s*:"
         r"\s*(?:you\b|ignore|from now|new\b|the user|please|do not|always|never|important|before|your\b)",
@@ -132,14 +132,14 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _MARKER,
         0.85,
-        '##',
+        "##",
         r"#{2,4}\s*(?:\(system(?:_message)?\)|(?:system|instructions?|response)\s*:)",
         "markdown-role-header",
     ),
     _sig(
         _MARKER,
         0.55,
-        '\n\nhuman:|\n\nuser:',
+        "\n\nhuman:|\n\nuser:",
         r"\n\n(?:human|user):\s[^\n]{0,200}\n\n(?:assistant|ai):",
         "transcript-turns",
     ),
@@ -147,39 +147,42 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _ADDRESS,
         0.8,
-        '<information>|<important>|<instructions>|<secret>|<hidden>|<admin>|<critical>|<urgent>',
+        "<information>|<important>|<instructions>|<secret>|<hidden>|<admin>|<critical>|<urgent>",
         r"<(?:information|important|instructions|secret|hidden|admin|critical|urgent)>",
         "instruction-block-tag",
     ),
     _sig(
         _ADDRESS,
         0.7,
-        'important|urgent|critical|private|secret|priority&message|note|instruction|notice|messages|notes|instructions|notices',
+        "important|urgent|critical|private|secret|priority&message|note|instruction|notice|messages|notes|instructions|notices",
         r"\b(?:this is an?|here is an?)\s+(?:very\s+)?(?:important|urgent|critical|private|secret|priority)\s+"
         r"(?:message|note|instruction|notice)s?\b",
         "important-message",
     ),
-    _sig(_ADDRESS, 0.5, 'from&me&you', r"\bfrom me\b[^.!?]{0,60}?\bto you\b", "from-me-to-you"),
+    _sig(_ADDRESS, 0.5, "from&me&you", r"\bfrom me\b[^.!?]{0,60}?\bto you\b", "from-me-to-you"),
     _sig(
         _ADDRESS,
         0.65,
-        'you&ai|llm|assistant|agent|chatbot|language|model|claude|chatgpt|gpt|gemini|copilot|bot',
+        "you&ai|llm|assistant|agent|chatbot|language|model|claude|chatgpt|gpt|gemini|copilot|bot",
         r"\bto you,?\s+(?:the\s+)?" + _AI + r"\b",
         "to-you-ai",
     ),
     _sig(
         _ADDRESS,
         0.65,
-        'dear|attention|note|hey|hello|hi|message|instruction|instructions&ai|llm|assistant|agent|chatbot|language|model|claude|chatgpt|gpt|gemini|copilot|bot',
+        "dear|attention|note|hey|hello|hi|message|instruction|instructions&ai|llm|assistant|agent|chatbot|language|model|claude|chatgpt|gpt|gemini|copilot|bot",
         r"\b(?:dear|attention|note (?:to|for)|hey|hello|hi|message (?:to|for)|instructions? (?:to|for))\s*,?\s*(?:the\s+|an?\s+)?"
         + _AI
+        + r"(?:\s+"
+        + _AI
+        + r")?"
         + r"\s*[,:!]",
         "salutation-ai",
     ),
     _sig(
         _ADDRESS,
         0.65,
-        'you|reading|processing|summarizing|summarising|parsing|viewing&ai|llm|language|agent|assistant|model|chatbot|claude|chatgpt|gpt|gemini|copilot|bot',
+        "you|reading|processing|summarizing|summarising|parsing|viewing&ai|llm|language|agent|assistant|model|chatbot|claude|chatgpt|gpt|gemini|copilot|bot",
         r"\b(?:if you are|you are) an?\s+(?:ai|llm|language model|ai assistant|ai agent|autonomous agent)\b"
         r"|\b" + _AI + r"s?\s+(?:reading|processing|summari[sz]ing|parsing|viewing) this\b",
         "if-you-are-ai",
@@ -187,7 +190,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _ADDRESS,
         0.45,
-        'before&task|request|question|instructions|instruction',
+        "before&task|request|question|instructions|instruction",
         r"\bbefore you (?:can )?(?:solve|complete|answer|respond|continue|proceed|finish|summari[sz]e|do|start)\b"
         r"[^.!?]{0,40}?\b(?:task|request|question|instructions?)\b",
         "before-your-task",
@@ -195,7 +198,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _ADDRESS,
         0.6,
-        'gave|asked|assigned&beginning|earlier|originally|initially|first|before',
+        "gave|asked|assigned&beginning|earlier|originally|initially|first|before",
         r"\b(?:the )?(?:task|request|instructions?) (?:that )?(?:i|the user) (?:gave|asked|assigned)(?: to)? you\b"
         r"[^.!?]{0,30}?\b(?:beginning|earlier|originally|initially|first|before)\b",
         "task-i-gave-you",
@@ -203,7 +206,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _ADDRESS,
         0.45,
-        'todo|action',
+        "todo|action",
         r"(?:^|\n|\s)(?:todo|action required)\s*[:\-]\s*(?:please\s+)?(?:send|transfer|email|forward|delete|post|"
         r"visit|invite|create|make|change|modify|update|concatenate|get|say|tell|book|reserve|pay|upload)\b",
         "todo-imperative",
@@ -212,7 +215,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _COERCE,
         0.45,
-        'call|invoke|use|run|execute|trigger&tool|function|action|command',
+        "call|invoke|use|run|execute|trigger&tool|function|action|command",
         r"\b(?:call|invoke|use|run|execute|trigger)\s+(?:the\s+)?[`'\"]?[a-z][a-z0-9]*(?:_[a-z0-9]+)+[`'\"]?"
         r"\s+(?:tool|function|action|command)\b",
         "call-the-x-tool",
@@ -220,7 +223,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _COERCE,
         0.5,
-        'immediately|now|once|anything|first',
+        "immediately|now|once|anything|first",
         r"\b(?:immediately|right now|at once|before anything else|first,? before)\b[^.!?]{0,40}?"
         r"\b(?:call|invoke|execute|run|send|transfer|email|forward|delete|post|upload|visit|open)\b",
         "urgent-action",
@@ -228,7 +231,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _COERCE,
         0.4,
-        'without&asking|telling|informing|notifying|consulting|checking|bothering|confirmation|confirming|confirm',
+        "without&asking|telling|informing|notifying|consulting|checking|bothering|confirmation|confirming|confirm",
         r"\bwithout (?:asking|telling|informing|notifying|confirm\w*|consulting|checking with|bothering)\b"
         r"[^.!?]{0,20}?\b(?:me|the user|user|anyone|them)\b",
         "without-asking",
@@ -236,7 +239,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _COERCE,
         0.45,
-        'not|don|never&tell|inform|notify|mention|reveal|show|alert|disclose|ask&user|anyone',
+        "not|don|never&tell|inform|notify|mention|reveal|show|alert|disclose|ask&user|anyone",
         r"\b(?:do not|don't|never)\s+(?:tell|inform|notify|mention|reveal|show|alert|disclose|ask)\b"
         r"[^.!?]{0,30}?\b(?:the user|user|anyone)\b",
         "conceal-from-user",
@@ -244,7 +247,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _COERCE,
         0.55,
-        'tool|function&must|should|need|sure|remember',
+        "tool|function&must|should|need|sure|remember",
         r"\b(?:you must|you should|you need to|make sure to|be sure to|remember to)\s+(?:first\s+)?"
         r"(?:call|invoke|use|run|execute)\s+(?:the\s+)?[`'\"]?\w+[`'\"]?\s+(?:tool|function)\b",
         "must-call-tool",
@@ -253,7 +256,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _EXFIL,
         0.5,
-        'send|email|mail|forward|post|upload|transmit|share|leak|exfiltrate|submit|concatenate|copy&http|www.|@',
+        "send|email|mail|forward|post|upload|transmit|share|leak|exfiltrate|submit|concatenate|copy&://|www.|@",
         r"\b(?:send|e-?mail|forward|post|upload|transmit|share|leak|exfiltrate|submit|concatenate|copy)\b"
         r"[^.!?]{0,80}?\b(?:all|every|entire|full|complete|contents?|conversation|chat history|messages"
         r"|emails|inbox|files|passwords?|credentials|api[ _-]?keys?|tokens?|secrets?|security code|passport"
@@ -265,7 +268,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _EXFIL,
         0.55,
-        'tell|give|send|reveal|print|output|repeat|list|show&password|passwords|passport|credit|security|api|apikey|private|ssn|social|credentials|secret|secrets|system|initial',
+        "tell|give|send|reveal|print|output|repeat|list|show&password|passwords|passport|credit|security|api|apikey|private|ssn|social|credentials|secret|secrets|system|initial",
         r"\b(?:tell me|give me|send (?:me|it|this|them)|reveal|print|output|repeat|list|show me)\b[^.!?]{0,50}?"
         r"\b(?:(?:the |my |your |user'?s )?(?:passwords?|passport (?:number|details)|credit card(?: number)?"
         r"|security codes?|api[ _-]?keys?|private keys?|ssn|social security number|credentials|secrets?)"
@@ -275,7 +278,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _EXFIL,
         0.45,
-        'send|transfer|wire|pay&money|funds|transaction|payment|usd|eur|$|€',
+        "send|transfer|wire|pay&money|funds|transaction|payment|usd|eur|$|€",
         r"\b(?:send|transfer|wire|pay)\b[^.!?]{0,50}?\b(?:money|funds|transaction|payment|\$\s?[0-9]|[0-9]+\s?(?:usd|eur|€|\$))"
         r"[^.!?]{0,60}?\b(?:to|into)\b[^.!?]{0,20}?\b(?:[a-z]{2}[0-9]{2}[a-z0-9]{10,30}|account)\b",
         "send-money-to-account",
@@ -297,7 +300,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _HIDDEN,
         0.8,
-        '<important>|<system>|<secret>|<hidden>|<instructions>|<instruction>|<critical>|<admin>|<information>|<note_to|<ai_|<assistant_',
+        "<important>|<system>|<secret>|<hidden>|<instructions>|<instruction>|<critical>|<admin>|<information>|<note_to|<ai_|<assistant_",
         r"<(?:important|system|secret|hidden|instructions?|critical|admin|information|note_to_(?:ai|assistant)"
         r"|ai_instructions?|assistant_instructions?)>",
         "instruction-block-tag",
@@ -305,7 +308,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _HIDDEN,
         0.85,
-        'not|don|never|without|keep&tell|inform|notify|mention|reveal|show|alert|disclose|telling|informing|notifying|alerting|mentioning|know|told|informed|see|notice|secret|hidden|confidential',
+        "not|don|never|without|keep&tell|inform|notify|mention|reveal|show|alert|disclose|telling|informing|notifying|alerting|mentioning|know|told|informed|see|notice|secret|hidden|confidential",
         r"\b(?:do not|don't|never|must not|should not)\s+(?:tell|inform|notify|mention|reveal|show|alert|disclose)"
         r"\b[^.!?]{0,90}?\b(?:the user|user|anyone|them)\b"
         r"|\bwithout (?:telling|informing|notifying|alerting|mentioning (?:it|this) to)\b[^.!?]{0,20}?\b(?:the user|user)\b"
@@ -316,7 +319,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _HIDDEN,
         0.75,
-        'ssh|id_rsa|id_ed|id_ecdsa|aws|passwd|shadow|.env|mcp.json|claude_desktop|.cursor|npmrc|pypirc|netrc|git-cred|kube|docker|gnupg|keychain|wallet|_history',
+        "ssh|id_rsa|id_ed|id_ecdsa|aws|passwd|shadow|.env|mcp.json|claude_desktop|.cursor|npmrc|pypirc|netrc|git-cred|kube|docker|gnupg|keychain|wallet|_history",
         r"\b(?:read|cat|open|load|include|pass|provide|send|attach|get|fetch|copy|upload|paste|extract)\b"
         r"[^.!?]{0,60}?" + _SENSITIVE_PATH,
         "read-sensitive-file",
@@ -324,14 +327,14 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _HIDDEN,
         0.45,
-        'before|prior&using|calling|invoking',
+        "before|prior&using|calling|invoking",
         r"\b(?:before|prior to) (?:using|calling|invoking) this tool\b[^.!?]{0,60}?\b(?:must|read|first|need|call|include|pass)\b",
         "before-using-this-tool",
     ),
     _sig(
         _HIDDEN,
         0.55,
-        'implementation|important|crucial',
+        "implementation|important|crucial",
         r"\b(?:this is (?:only )?an implementation detail|(?:very|extremely|critically) important[:!]"
         r"|it is crucial that you)\b",
         "urgency-or-dismissal",
@@ -339,15 +342,17 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _SHADOW,
         0.6,
-        'when&tool',
-        r"\bwhen (?:the )?(?:user|you|agent|assistant|model)?\s*(?:call|use|invoke|run)s?\s+(?:the\s+|any\s+)?"
+        "when&tool",
+        r"\bwhen (?:the\s+)?[`'\"]?\w+[`'\"]?\s+tool\s+is\s+(?:used|called|invoked|run)\b[^.!?]{0,80}?"
+        r"\b(?:must|always|never|should|instead|also)\b"
+        r"|\bwhen (?:the )?(?:user|you|agent|assistant|model)?\s*(?:call|use|invoke|run)s?\s+(?:the\s+|any\s+)?"
         r"[`'\"]?\w+[`'\"]?\s+tool\b[^.!?]{0,80}?\b(?:must|always|never|should|instead|also|first)\b",
         "when-other-tool-used",
     ),
     _sig(
         _SHADOW,
         0.6,
-        'other|another|all|every&tools|tool|servers|server|functions|emails|email|messages|message|requests|calls|transactions&must|should|shall|always|never',
+        "other|another|all|every&tools|tool|servers|server|functions|emails|email|messages|message|requests|calls|transactions&must|should|shall|always|never",
         r"\b(?:all|every|any|the) other (?:tools?|servers?|functions?)\b[^.!?]{0,60}?\b(?:must|should|always|never)\b"
         r"|\b(?:for|on|from) (?:another|other|all|every) (?:tools?|servers?)\b[^.!?]{0,60}?\b(?:must|always|never)\b"
         r"|\b(?:all|every) (?:emails?|messages?|requests?|calls?|transactions?) (?:must|should|shall) (?:be )?"
@@ -357,7 +362,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _SHADOW,
         0.6,
-        'behavior|behaviour|functionality|operation',
+        "behavior|behaviour|functionality|operation",
         r"\b(?:overrides?|replaces?|modif(?:y|ies)|changes?|alters?)\s+(?:the\s+)?(?:behaviou?r|functionality|"
         r"operation)\s+of\s+(?:the\s+|all\s+|other\s+|any\s+)?",
         "overrides-behaviour",
@@ -365,7 +370,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _TP_EXFIL,
         0.65,
-        'send|forward|bcc|cc|copy|post|upload|report|transmit|mail|email|include|attach|log&http|@',
+        "send|forward|bcc|cc|copy|post|upload|report|transmit|mail|email|include|attach|log&://|@",
         r"\b(?:send|forward|bcc|cc|copy|post|upload|report|transmit|e-?mail|include|attach|log)\b[^.!?]{0,80}?"
         r"\b(?:to|at|into)\s+['\"`]?(?:https?://[^\s'\"`]+|[a-z0-9._%+-]+@[a-z0-9-]+\.[a-z.]{2,})",
         "send-to-literal-destination",
@@ -373,7 +378,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _TP_EXFIL,
         0.6,
-        'parameter|argument|field',
+        "parameter|argument|field",
         r"\b(?:pass|put|include|add|append|place|provide|insert|store)\b[^.!?]{0,60}?\b(?:contents?|conversation|"
         r"history|messages|keys?|passwords?|tokens?|credentials|secrets?|files?|system prompt|instructions)\b"
         r"[^.!?]{0,60}?\b(?:in|into|as|via|through)\s+(?:the\s+)?[`'\"]?\w+[`'\"]?\s+(?:parameter|argument|field)\b",
@@ -382,7 +387,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _TP_EXFIL,
         0.55,
-        'sidenote|side_note|notes|feedback|context|metadata|reasoning|summary|extra',
+        "sidenote|side_note|notes|feedback|context|metadata|reasoning|summary|extra",
         r"\b(?:pass|put|include|add|append|place|provide|insert|send)\b[^.!?]{0,60}?\b(?:as|in|into|via)\s+(?:the\s+)?"
         r"[`'\"]?(?:sidenote|side_note|notes|feedback|context|metadata|reasoning|summary|extra)[`'\"]?",
         "pass-as-side-channel",
@@ -390,14 +395,14 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _PREFER,
         0.6,
-        'always&this',
+        "always&this",
         r"\balways (?:use|prefer|call|choose|pick|select) this (?:tool|function|server)\b",
         "always-use-this",
     ),
     _sig(
         _PREFER,
         0.45,
-        'instead|rather|over&this',
+        "instead|rather|over&this",
         r"\b(?:use|prefer|call|choose)\s+this (?:tool|function|server)\b[^.!?]{0,30}?\b(?:instead of|rather than|"
         r"over (?:any|other|all))\b",
         "prefer-over-others",
@@ -405,7 +410,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _PREFER,
         0.6,
-        'never|not|don|avoid&other|another|alternative|competing',
+        "never|not|don|avoid&other|another|alternative|competing",
         r"\b(?:never|do not|don't|avoid) (?:use|using|call|calling)\s+(?:any\s+)?(?:other|another|the other|"
         r"alternative|competing)\s+(?:tools?|functions?|servers?)\b",
         "never-use-others",
@@ -413,7 +418,7 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _PREFER,
         0.5,
-        'only|best|reliable|official|trusted|preferred|deprecated|malicious|unsafe|broken|unreliable|compromised|insecure',
+        "only|best|reliable|official|trusted|preferred|deprecated|malicious|unsafe|broken|unreliable|compromised|insecure",
         r"\bthis is the (?:only|best|most reliable|only reliable|official|only trusted|preferred) (?:tool|function|way)\b"
         r"|\b(?:other|competing|alternative) (?:tools?|servers?)\s+(?:are|is)\s+(?:deprecated|unsafe|broken|"
         r"malicious|unreliable|compromised|insecure)\b",

@@ -23,6 +23,7 @@ __all__ = [
     "TAG_RE",
     "Signal",
     "make_signal",
+    "windows",
     "words_of",
     "cap",
     "decoded_views",
@@ -111,8 +112,14 @@ _WORD_RE = re.compile(r"[^\W\d_]+")
 _LATIN_WORD_RE = re.compile("[a-z\u00c0-\u024f]+")
 
 
+# ASCII fast path: every byte that is not a letter becomes a space (bytes.translate is C-fast).
+_ASCII_LETTERS_ONLY = bytes(b if chr(b).isalpha() and b < 128 else 32 for b in range(256))
+
+
 def words_of(view: str) -> frozenset[str]:
-    """The set of letter-only words of ``view`` (split on whitespace first: cheap on large text)."""
+    """The set of letter-only words of ``view``."""
+    if view.isascii():
+        return frozenset(t.decode() for t in set(view.encode().translate(_ASCII_LETTERS_ONLY).split()))
     out: set[str] = set()
     for token in set(view.split()):
         if token.isalpha():
@@ -123,42 +130,40 @@ def words_of(view: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True, slots=True)
-class Needle:
-    """A cheap necessary condition: a whole word, or else a substring."""
+class NeedleGroup:
+    """Alternatives of which one must be present: whole words, or substrings."""
 
-    text: str
-    is_word: bool
-    is_ascii: bool
+    words: frozenset[str]
+    substrings: tuple[str, ...]
+    ascii_substrings: tuple[str, ...]
+
+    def present(self, view: str, words: frozenset[str], ascii_view: bool) -> bool:
+        """Whether any alternative occurs in ``view`` (``words`` is its word set)."""
+        if not self.words.isdisjoint(words):
+            return True
+        return any(n in view for n in (self.ascii_substrings if ascii_view else self.substrings))
 
 
 @dataclass(frozen=True, slots=True)
 class Signal:
     """A weighted piece of evidence for a rule: a regex gated by cheap needles.
 
-    ``groups`` are alternatives of which every group needs one present (a word in the
-    view's word set, or a substring) before the regex runs; this keeps clean text fast.
-    A pattern that began with ``\\b`` is compiled without it (so the regex engine can skip
-    ahead by first character) and the word boundary is checked on each match instead.
+    Every one of ``groups`` must have a member present (a word of the view's word set,
+    or a substring) before the regex runs; this keeps clean text fast. A pattern that
+    began with ``\\b`` is compiled without it (so the regex engine can skip ahead by first
+    character) and the word boundary is checked on each match instead.
     """
 
     rule_id: str
     weight: float
-    groups: tuple[tuple[Needle, ...], ...]
+    groups: tuple[NeedleGroup, ...]
     pattern: re.Pattern[str]
     label: str
     word_start: bool
 
     def gate(self, view: str, words: frozenset[str], ascii_view: bool) -> bool:
         """Whether every needle group has a member present in ``view``."""
-        for group in self.groups:
-            for needle in group:
-                if ascii_view and not needle.is_ascii:
-                    continue
-                if (needle.text in words) if needle.is_word else (needle.text in view):
-                    break
-            else:
-                return False
-        return True
+        return all(group.present(view, words, ascii_view) for group in self.groups)
 
     def search(self, view: str) -> re.Match[str] | None:
         """The first match of the pattern (at a word boundary when the pattern asked for one)."""
@@ -176,12 +181,31 @@ class Signal:
 
 def make_signal(rule_id: str, weight: float, needles: str, pattern: str, label: str) -> Signal:
     """A :class:`Signal`; ``needles`` holds groups split by ``&``, alternatives by ``|``."""
-    groups = tuple(
-        tuple(Needle(n, bool(_LATIN_WORD_RE.fullmatch(n)), n.isascii()) for n in group.split("|") if n)
-        for group in needles.split("&")
-    )
+    groups = []
+    for group in needles.split("&"):
+        alternatives = [n for n in group.split("|") if n]
+        subs = tuple(n for n in alternatives if not _LATIN_WORD_RE.fullmatch(n))
+        groups.append(
+            NeedleGroup(
+                frozenset(n for n in alternatives if _LATIN_WORD_RE.fullmatch(n)),
+                subs,
+                tuple(n for n in subs if n.isascii()),
+            )
+        )
     word_start = pattern.startswith(r"\b")
-    return Signal(rule_id, weight, groups, re.compile(pattern[2:] if word_start else pattern), label, word_start)
+    return Signal(
+        rule_id, weight, groups, re.compile(pattern[2:] if word_start else pattern), label, word_start
+    )
+
+
+def windows(view: str, size: int = 8192, overlap: int = 512) -> list[str]:
+    """``view`` cut into overlapping windows, so needle gates stay selective on large texts.
+
+    Patterns span at most a few hundred characters, so a match is never lost at a cut.
+    """
+    if len(view) <= size + overlap:
+        return [view]
+    return [view[i : i + size + overlap] for i in range(0, len(view), size)]
 
 
 def evaluate(signals: Sequence[Signal], views: Iterable[str]) -> dict[str, tuple[float, str, list[str]]]:
@@ -216,7 +240,9 @@ _B64_RE = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 _HEX_RE = re.compile(r"(?:\\x|0x)?(?:[0-9a-fA-F]{2}(?:\\x)?){16,}")
 _URLENC_TOKEN_RE = re.compile(r"(?:%[0-9a-fA-F]{2}[^\s%]{0,200}){3,}")
 _ENTITY_RUN_RE = re.compile(r"(?:&(?:#[0-9]{2,7}|#x[0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});[^&<>\n]{0,40}){4,}")
-_UNICODE_ESCAPE_RUN_RE = re.compile(r"(?:\\U000[eE]00[0-7][0-9a-fA-F]|\\u[dD][bB]40\\u[dD][cC][0-7][0-9a-fA-F]){4,}")
+_UNICODE_ESCAPE_RUN_RE = re.compile(
+    r"(?:\\U000[eE]00[0-7][0-9a-fA-F]|\\u[dD][bB]40\\u[dD][cC][0-7][0-9a-fA-F]){4,}"
+)
 _COMMENT_RE = re.compile(r"<!--(.{0,20000}?)-->", re.DOTALL)
 _MAX_CANDIDATES = 64
 _MAX_CANDIDATE_LEN = 65_536
@@ -233,7 +259,9 @@ def _with_word_before(text: str, start: int, end: int) -> str:
 def _unescape_unicode(run: str) -> str:
     """ASCII smuggled as escaped tag characters (``\\U000E0041`` or the surrogate pair ``\\uDB40\\uDC41``)."""
     out = []
-    for match in re.finditer(r"\\U000[eE]00([0-7][0-9a-fA-F])|\\u[dD][bB]40\\u[dD][cC]([0-7][0-9a-fA-F])", run):
+    for match in re.finditer(
+        r"\\U000[eE]00([0-7][0-9a-fA-F])|\\u[dD][bB]40\\u[dD][cC]([0-7][0-9a-fA-F])", run
+    ):
         out.append(chr(int(match.group(1) or match.group(2), 16)))
     return "".join(out)
 
@@ -265,6 +293,31 @@ def _hex(candidate: str) -> str | None:
     return decoded if _printable(decoded) else None
 
 
+def _blob_views(text: str) -> Iterator[tuple[str, str]]:
+    """Base64 and hex payloads, looked for only inside long whitespace-free tokens.
+
+    Splitting first keeps ordinary prose cheap: a regex over every word start would
+    re-scan each word once per character.
+    """
+    candidates = 0
+    for token in dict.fromkeys(t for t in text.split() if len(t) >= 24):
+        for match in _B64_RE.finditer(token):
+            candidate = match.group(0)
+            if len(candidate) > _MAX_CANDIDATE_LEN or candidate.isalpha() or candidate.isdigit():
+                continue
+            candidates += 1
+            decoded = _b64(candidate)
+            if decoded is not None:
+                yield "base64", decoded
+        for match in _HEX_RE.finditer(token):
+            candidates += 1
+            decoded = _hex(match.group(0)[:_MAX_CANDIDATE_LEN])
+            if decoded is not None:
+                yield "hex", decoded
+        if candidates > _MAX_CANDIDATES:
+            return
+
+
 def decoded_views(text: str) -> Iterator[tuple[str, str]]:
     """Yield ``(encoding, decoded text)`` for payloads hidden in ``text``.
 
@@ -272,25 +325,7 @@ def decoded_views(text: str) -> Iterator[tuple[str, str]]:
     HTML entities and HTML comments. Candidates are bounded in number and size, and only
     decodings that are mostly printable text are kept.
     """
-    count = 0
-    for match in _B64_RE.finditer(text):
-        candidate = match.group(0)
-        if len(candidate) > _MAX_CANDIDATE_LEN or candidate.isalpha() or candidate.isdigit():
-            continue
-        count += 1
-        if count > _MAX_CANDIDATES:
-            break
-        decoded = _b64(candidate)
-        if decoded is not None:
-            yield "base64", decoded
-    count = 0
-    for match in _HEX_RE.finditer(text):
-        count += 1
-        if count > _MAX_CANDIDATES:
-            break
-        decoded = _hex(match.group(0)[:_MAX_CANDIDATE_LEN])
-        if decoded is not None:
-            yield "hex", decoded
+    yield from _blob_views(text)
     if "%" in text:
         # Only the tokens that carry escapes are decoded: cheap, and no rescan of the whole text.
         tokens = [_with_word_before(text, m.start(), m.end()) for m in _URLENC_TOKEN_RE.finditer(text)]
