@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[2]
 BASTION = str(Path(sys.executable).with_name("bastion"))
 SEED = str(ROOT / "examples" / "vulnerable" / "seed_server.py")
+DEEP_CALL_PREFIX = b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
 KEYS = {"viewer": "viewer-key-0123456789abcdef", "operator": "operator-key-0123456789abcdef"}
 
 
@@ -200,13 +201,10 @@ async def test_stolen_session_and_foreign_origin_are_refused(gateway: RunningGat
     [
         (b"[" + b'{"jsonrpc":"2.0","id":1,"method":"ping"}' + b"]", 400, -32600),
         (b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"' + b"A" * 2_000_000 + b'"}}', 413, -32600),
-        (
-            b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":' + b'{"a":' * 200 + b"1" + b"}" * 201,
-            200,
-            None,
-        ),
+        (DEEP_CALL_PREFIX + b'{"a":' * 60 + b"1" + b"}" * 61, 200, None),
+        (DEEP_CALL_PREFIX + b'{"a":' * 300 + b"1" + b"}" * 301, 400, -32700),
     ],
-    ids=["batch", "oversize", "deep"],
+    ids=["batch", "oversize", "deep", "very-deep"],
 )
 async def test_hostile_bodies_get_jsonrpc_errors(
     gateway: RunningGateway, body: bytes, status: int, code: int | None
@@ -218,7 +216,7 @@ async def test_hostile_bodies_get_jsonrpc_errors(
     }
     async with httpx2.AsyncClient() as http:
         r = await http.post(gateway.url, content=body, headers=headers)
-    assert r.status_code == status
+    assert r.status_code == status, r.text
     payload = r.json()
     assert payload["jsonrpc"] == "2.0" and "error" in payload
     if code is not None:

@@ -56,7 +56,10 @@ def parse_message(data: bytes | str) -> JSONRPCMessage:
         return _ADAPTER.validate_json(data)
     except ValidationError as exc:
         # Distinguish broken JSON (parse error) from valid JSON of the wrong shape.
-        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+        errors = exc.errors()
+        if any(err.get("type") == "json_invalid" for err in errors):
+            if any("recursion" in str(err.get("msg", "")).lower() for err in errors):
+                raise MessageParseError(PARSE_ERROR, "parse error: message nested too deeply") from exc
             raise MessageParseError(PARSE_ERROR, "parse error: body is not valid JSON") from exc
         raise MessageParseError(INVALID_REQUEST, "invalid request: not a JSON-RPC 2.0 message") from exc
 
