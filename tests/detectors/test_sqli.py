@@ -66,6 +66,8 @@ def test_benign_corpus_has_no_false_positives() -> None:
         "Tom's--the best", "Use ' or \" to quote strings", "WHERE name = 'O''Brien'", "4 or 5 = 9",
         "Qu'est-ce que c'est ?", "Grüß Gott, wie geht's?", "Let's go 🚀 to the moon", "2024-05-01",
         "-- a dash list item", "# Heading", "| id | name |", "50% off - today only!", "1 or 2",
+        '<font color="#909090">', 'see the "--help-formats" option', "contains a single '#'.",
+        "inserts a '-->' marker", "benchmark (suite_name=x)",
     ],
 )  # fmt: skip
 def test_legitimate_values_pass(value: str) -> None:

@@ -33,7 +33,8 @@ __all__ = ["detect_shell_injection"]
 _SUSPICIOUS = re.compile(r"[;&|`$\n\r<>{%\\]")
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
 _SEPARATOR = re.compile(r";|&&|\|\||\||&|\n|\r")
-_SUBST = re.compile(r"\$\(|`")
+_DOLLAR_PAREN = re.compile(r"\$\(")
+_BACKTICK = re.compile(r"(?<!`)`(?!`)")
 _WORD = re.compile(r"[^\s;&|`()<>]{1,200}")
 _LEAD = re.compile(r"[\s({!]*")
 _REDIRECT = re.compile(
@@ -47,6 +48,7 @@ _DOLLAR_TRICKS = re.compile(
     r"\$(?:\{IFS\}|IFS\b|\{[A-Za-z_]\w*:-?\d+(?::\d+)?\}|'(?:\\x[0-9a-fA-F]{2}|\\[0-7]{3}){2})"
 )
 _GLOB_PATH = re.compile(r"/[?*]{2,4}/[\w?*]*[?*][\w?*]*")
+_SPAN_LEFT = frozenset(";|&\n\r'\"(=")
 _WORD_GAP = frozenset(" \t\n\r;|&")
 _IFS = re.compile(r"\$\{IFS\}|\$IFS(?:\$\d)?")
 _INWORD_QUOTE = re.compile(r"(?<=\w)(?:''|\"\"|['\"\\])(?=\w)|\$@")
@@ -138,15 +140,40 @@ def _separators(text: str) -> InjectionMatch | None:
     return best
 
 
+def _markdown_span(text: str, start: int) -> bool:
+    """True when the backtick span at ``start`` sits in prose like Markdown code (`` run `ls` now``).
+
+    Payloads glue the span to a word (``x`id`.png``) or start the value or a command with
+    it (``; `id` #``); a span between blanks after other words is read as code.
+    """
+    close = text.find("`", start + 1)
+    before, after = text[:start], text[close + 1 :]
+    if (before and not before[-1].isspace()) or (
+        after and not after[0].isspace() and after[0] not in ".,:;!?)"
+    ):
+        return False
+    left = before.rstrip()
+    # At the start of the value or of a command: what follows cannot make it prose, so a
+    # trailing suffix never hides ``\`id\` anything``.
+    return not (not left or left[-1] in _SPAN_LEFT)
+
+
+def _openers(text: str) -> list[tuple[int, str]]:
+    """Positions of ``$(`` and of opening backticks (backticks pair in order; ```` `` ```` is skipped)."""
+    found = [(m.start(), "$(") for m in _DOLLAR_PAREN.finditer(text)] if "$(" in text else []
+    if "`" in text:
+        ticks = [m.start() for m in _BACKTICK.finditer(text)]
+        found += [(pos, "`") for pos in ticks[0 : len(ticks) - 1 : 2]]
+    return sorted(found)
+
+
 def _substitutions(text: str) -> InjectionMatch | None:
     best: InjectionMatch | None = None
-    last_backtick = text.rfind("`")
-    for match in _SUBST.finditer(text):
-        context = match.group()
-        if context == "`" and match.start() >= last_backtick:
-            continue  # an unpaired backtick substitutes nothing
-        word, args, terminator, _ = _command_at(text, match.end())
+    for start, context in _openers(text):
+        word, args, terminator, _ = _command_at(text, start + len(context))
         conf = _score(word, args, terminator, context) if word else 0.0
+        if context == "`" and conf > 0.8 and _markdown_span(text, start):
+            conf = 0.8
         if conf and (best is None or conf > best.confidence):
             best = InjectionMatch(
                 "BST-SH-002", "shell", conf, f"{context}{word[:16]}", "command substitution"
