@@ -209,6 +209,37 @@ def test_attack_succeeds_without_the_detector_and_fails_with_it() -> None:
     assert len(_vulnerable_lookup(db, payload)) == 2  # without the control: every secret leaks
     assert _guarded_lookup(db, payload) is None  # with it: refused before the query runs
     assert _guarded_lookup(db, "alice") == [("a-secret",)]  # and ordinary values still work
-    destructive = "x'; DROP TABLE users--"
-    assert _guarded_lookup(db, destructive) is None
-    assert db.execute("SELECT count(*) FROM users").fetchone() == (2,)
+
+
+def _vulnerable_insert(db: sqlite3.Connection, name: str, address: str) -> None:
+    """The pattern of ``examples/vulnerable/seed_server.py``: f-string SQL run as a script."""
+    db.executescript(f"INSERT INTO records (name, address) VALUES ('{name}', '{address}');")
+
+
+def _guarded_insert(db: sqlite3.Connection, name: str, address: str) -> bool:
+    if _blocked(name) or _blocked(address):
+        return False
+    _vulnerable_insert(db, name, address)
+    return True
+
+
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["x'); DROP TABLE records;--", "Robert'); DROP TABLE Students;--".replace("Students", "records")],
+)
+def test_stacked_drop_succeeds_without_the_detector_and_fails_with_it(address: str) -> None:
+    unguarded = sqlite3.connect(":memory:")
+    unguarded.execute("CREATE TABLE records (name TEXT, address TEXT)")
+    _vulnerable_insert(unguarded, "eve", address)
+    assert "records" not in _tables(unguarded)  # without the control the table is gone
+
+    guarded = sqlite3.connect(":memory:")
+    guarded.execute("CREATE TABLE records (name TEXT, address TEXT)")
+    assert not _guarded_insert(guarded, "eve", address)
+    assert "records" in _tables(guarded)
+    assert _guarded_insert(guarded, "alice", "12 Main Street")
+    assert guarded.execute("SELECT count(*) FROM records").fetchone() == (1,)
