@@ -229,7 +229,7 @@ def _tables(db: sqlite3.Connection) -> set[str]:
 
 @pytest.mark.parametrize(
     "address",
-    ["x'); DROP TABLE records;--", "Robert'); DROP TABLE Students;--".replace("Students", "records")],
+    ["x'); DROP TABLE records;--", "Robert'); DROP TABLE records; --"],
 )
 def test_stacked_drop_succeeds_without_the_detector_and_fails_with_it(address: str) -> None:
     unguarded = sqlite3.connect(":memory:")
