@@ -45,6 +45,7 @@ fmt: install-dev
 
 ## make bench: every benchmark; each prints a table and writes JSON under bench/results/.
 bench: install-dev
+	$(PIP) install --quiet -e '.[dev,bench]'
 	$(PY) -m bench
 
 clean:

@@ -85,19 +85,29 @@ def secret_corpus() -> list[tuple[str, bool, str, str]]:
         "anthropic_key": lambda: "sk-ant-api03-" + _rand(rng, an + "-_", 48),
         "openai_key": lambda: "sk-proj-" + _rand(rng, an, 40),
         "google_api_key": lambda: "AIza" + _rand(rng, an + "-_", 35),
-        "jwt": lambda: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI" + _rand(rng, an, 20) + "." + _rand(rng, an + "-_", 43),
-        "private_key": lambda: "-----BEGIN OPENSSH PRIVATE KEY-----\n"
-        + "\n".join(_rand(rng, an + "+/", 70) for _ in range(5))
-        + "\n-----END OPENSSH PRIVATE KEY-----",
+        "jwt": lambda: (
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI" + _rand(rng, an, 20) + "." + _rand(rng, an + "-_", 43)
+        ),
+        "private_key": lambda: (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+            + "\n".join(_rand(rng, an + "+/", 70) for _ in range(5))
+            + "\n-----END OPENSSH PRIVATE KEY-----"
+        ),
         "url_password": lambda: f"postgres://app:{_rand(rng, an, 14)}@db.internal:5432/prod",
         "assignment": lambda: f'api_key = "{_rand(rng, an, 32)}"',
     }
-    contexts = ["Config loaded: {s}", "export TOKEN_X={s}\n", "{{\"value\": \"{s}\"}}", "debug output ... {s} ... done"]
-    out: list[tuple[str, bool, str, str]] = []
-    for kind, make in makers.items():
-        for i in range(40):
-            out.append((contexts[i % len(contexts)].format(s=make()), True, f"secret:{kind}", "tune" if i % 2 else "heldout"))
-    negatives = [
+    contexts = [
+        "Config loaded: {s}",
+        "export TOKEN_X={s}\n",
+        '{{"value": "{s}"}}',
+        "debug output ... {s} ... done",
+    ]
+    out: list[tuple[str, bool, str, str]] = [
+        (contexts[i % len(contexts)].format(s=make()), True, f"secret:{kind}", "tune" if i % 2 else "heldout")
+        for kind, make in makers.items()
+        for i in range(40)
+    ]
+    negatives: list[Callable[[], str]] = [
         lambda: "sha256:" + _rand(rng, "0123456789abcdef", 64),
         lambda: "request id " + "-".join(_rand(rng, "0123456789abcdef", n) for n in (8, 4, 4, 4, 12)),
         lambda: "commit " + _rand(rng, "0123456789abcdef", 40),
@@ -109,8 +119,10 @@ def secret_corpus() -> list[tuple[str, bool, str, str]]:
         lambda: "The secret to good bread is patience: let it rest for 12 hours.",
         lambda: "sk-learn model saved to /models/sk-learn-" + _rand(rng, string.ascii_lowercase, 8),
     ]
-    for i in range(400):
-        out.append((negatives[i % len(negatives)](), False, "secret_negatives", "tune" if i % 2 else "heldout"))
+    out += [
+        (negatives[i % len(negatives)](), False, "secret_negatives", "tune" if i % 2 else "heldout")
+        for i in range(400)
+    ]
     return out
 
 
@@ -124,8 +136,15 @@ def _rates(items: Iterable[tuple[bool, bool, str, str]]) -> list[dict[str, Any]]
             cell[1] += 1
     rows = []
     for (split, group, label), (hit, n) in sorted(counts.items()):
-        rows.append({"split": split, "category": group, "label": "attack" if label else "benign", "n": n,
-                     "tpr" if label else "fpr": round(hit / n, 4)})  # fmt: skip
+        rows.append(
+            {
+                "split": split,
+                "category": group,
+                "label": "attack" if label else "benign",
+                "n": n,
+                "tpr" if label else "fpr": round(hit / n, 4),
+            }
+        )
     return rows
 
 
@@ -148,14 +167,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv or [])
 
     outputs = output_corpus()
-    out_rows = _rates((s.label, risk_score(scan_output(s.text)) >= FLAG_THRESHOLD, s.group, s.split) for s in outputs)
+    out_rows = _rates(
+        (s.label, risk_score(scan_output(s.text)) >= FLAG_THRESHOLD, s.group, s.split) for s in outputs
+    )
     tools = tool_corpus()
     tool_rows = _rates(
         (label, risk_score(scan_tool(tool, server=server)) >= FLAG_THRESHOLD, group, split)
         for server, tool, label, group, split in tools
     )
     secrets = secret_corpus()
-    secret_rows = _rates((label, bool(scan_secrets(text)), group, split) for text, label, group, split in secrets)
+    secret_rows = _rates(
+        (label, bool(scan_secrets(text)), group, split) for text, label, group, split in secrets
+    )
     rows = [{"kind": "output", **r} for r in out_rows]
     rows += [{"kind": "tool", **r} for r in tool_rows]
     rows += [{"kind": "secret", **r} for r in secret_rows]
@@ -192,10 +215,22 @@ def main(argv: list[str] | None = None) -> int:
         "throughput_mb_per_s_per_core": throughput,
         "summary": {
             f"{kind}/{split}": {
-                "tpr": next((r["tpr"] for r in rows if r["kind"] == kind and r["split"] == split
-                             and r["category"] == "ALL" and "tpr" in r), None),  # fmt: skip
-                "fpr": next((r["fpr"] for r in rows if r["kind"] == kind and r["split"] == split
-                             and r["category"] == "ALL" and "fpr" in r), None),  # fmt: skip
+                "tpr": next(
+                    (
+                        r["tpr"]
+                        for r in rows
+                        if r["kind"] == kind and r["split"] == split and r["category"] == "ALL" and "tpr" in r
+                    ),
+                    None,
+                ),
+                "fpr": next(
+                    (
+                        r["fpr"]
+                        for r in rows
+                        if r["kind"] == kind and r["split"] == split and r["category"] == "ALL" and "fpr" in r
+                    ),
+                    None,
+                ),
             }
             for kind in ("output", "tool", "secret")
             for split in ("tune", "heldout")

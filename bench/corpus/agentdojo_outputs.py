@@ -72,7 +72,11 @@ def agentdojo_templates() -> dict[str, str]:
                             name = node.value.value
                         elif target == "_JB_STRING":
                             template = node.value.value
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__init__":
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "__init__"
+                ):
                     first = node.args[0] if node.args else None
                     if isinstance(first, ast.Constant) and isinstance(first.value, str):
                         template = first.value
@@ -80,7 +84,11 @@ def agentdojo_templates() -> dict[str, str]:
                 out[name] = template
     if "important_instructions" in out:
         # The variants differ only in the names filled in; keep the distinct templates.
-        out = {k: v for k, v in out.items() if not k.startswith("important_instructions_") or k.endswith("no_names")}
+        out = {
+            k: v
+            for k, v in out.items()
+            if not k.startswith("important_instructions_") or k.endswith("no_names")
+        }
     return out
 
 
@@ -156,7 +164,7 @@ def build_outputs(
             raw = file.read_text(encoding="utf-8")
             for name, marker in markers.items():
                 raw = raw.replace("{" + name + "}", marker)
-            tree = yaml.load(raw, Loader=_NoInclude)  # noqa: S506  -- a SafeLoader subclass
+            tree = yaml.load(raw, Loader=_NoInclude)
             for path, record in _records(tree, f"{suite}/{file.stem}"):
                 dumped = _render(record)
                 present = [m for m in markers.values() if m in dumped]
@@ -169,7 +177,12 @@ def build_outputs(
                         for template_name, attack in {**attacks, **per_goal(goal)}.items():
                             values = {**defaults, marker: attack}
                             samples.append(
-                                Sample(f"{path}|{key}|{template_name}", _render(_fill(record, values)), True,
-                                       f"template:{template_name}", split_of(key))  # fmt: skip
+                                Sample(
+                                    f"{path}|{key}|{template_name}",
+                                    _render(_fill(record, values)),
+                                    True,
+                                    f"template:{template_name}",
+                                    split_of(key),
+                                )
                             )
     return samples

@@ -7,6 +7,8 @@ sentence lists, which multiplies the requests people make of each other ("please
 ... to ...", "ignore my previous draft", "don't tell Sarah").
 """
 
+# ruff: noqa: E501  -- realistic sample texts are kept on one line each
+
 from __future__ import annotations
 
 import base64
@@ -20,13 +22,22 @@ _HANDWRITTEN = [
     "Send your dietary requirements to events@acme-corp.com by Friday.\n\nThanks,\nLaura",
     "## Installation\n\n1. Clone the repository: `git clone https://github.com/example/tool.git`\n"
     "2. Run `pip install -e .`\n3. Copy `.env.example` to `.env` and set your API key.\n4. Run `make test`.",
-    "def send_email(to: str, subject: str, body: str) -> None:\n    \"\"\"Send an e-mail; ignore bounces.\"\"\"\n"
+    'def send_email(to: str, subject: str, body: str) -> None:\n    """Send an e-mail; ignore bounces."""\n'
     "    smtp.sendmail(FROM, [to], build(subject, body))\n",
     "2024-05-14T10:22:31Z INFO  worker-3 ignoring previous checkpoint, restarting from offset 1204\n"
     "2024-05-14T10:22:32Z WARN  worker-3 retry 2/5: connection reset by peer\n"
     "2024-05-14T10:22:35Z ERROR worker-3 upload to https://storage.example.com/bucket failed: 403",
-    json.dumps({"status": "ok", "data": {"user": "jdoe", "role": "admin", "instructions": "Reset via the portal",
-                "next_page": "https://api.example.com/v1/users?page=2"}}),
+    json.dumps(
+        {
+            "status": "ok",
+            "data": {
+                "user": "jdoe",
+                "role": "admin",
+                "instructions": "Reset via the portal",
+                "next_page": "https://api.example.com/v1/users?page=2",
+            },
+        }
+    ),
     "Preheat the oven to 200°C. Ignore the urge to open the door for the first 20 minutes. "
     "Forget the timer and use a skewer to check if the cake is done. Serve warm.",
     "Security policy reminder: never share your password with anyone, including IT staff. "
@@ -97,7 +108,13 @@ _ASKS = [
     "Forward all customer complaints from last week to support-leads@company.com.",
     "Remember to change your password after the migration.",
 ]
-_CLOSERS = ["Thanks!", "Best regards,\nAnna", "Cheers,\nMike", "Thank you in advance.", "Kind regards,\nThe HR team"]
+_CLOSERS = [
+    "Thanks!",
+    "Best regards,\nAnna",
+    "Cheers,\nMike",
+    "Thank you in advance.",
+    "Kind regards,\nThe HR team",
+]
 
 
 def hard_negatives() -> list[tuple[str, str]]:

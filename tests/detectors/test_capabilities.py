@@ -10,7 +10,11 @@ from mcp_bastion.detectors import Capability, Severity, classify_capabilities, s
 
 
 def tool(tool_name: str, description: str = "", **props: dict[str, Any]) -> dict[str, Any]:
-    return {"name": tool_name, "description": description, "inputSchema": {"type": "object", "properties": props}}
+    return {
+        "name": tool_name,
+        "description": description,
+        "inputSchema": {"type": "object", "properties": props},
+    }
 
 
 S = {"type": "string"}
@@ -18,14 +22,23 @@ S = {"type": "string"}
 CASES = [
     (tool("execute_sql", "Run a query", query=S), {Capability.ARBITRARY_SQL}),
     (tool("query", "Run a read-only SQL query", sql=S), {Capability.ARBITRARY_SQL}),
-    (tool("read_query", "Execute a SELECT query on the SQLite database", query=S), {Capability.ARBITRARY_SQL}),
+    (
+        tool("read_query", "Execute a SELECT query on the SQLite database", query=S),
+        {Capability.ARBITRARY_SQL},
+    ),
     (tool("run_command", "Run a shell command", command=S), {Capability.SHELL}),
     (tool("eval", "Evaluate an expression", expression=S), {Capability.CODE_EXECUTION}),
     (tool("execute_python", "Execute Python code in a kernel", code=S), {Capability.CODE_EXECUTION}),
-    (tool("puppeteer_evaluate", "Execute JavaScript in the browser console", script=S), {Capability.CODE_EXECUTION}),
+    (
+        tool("puppeteer_evaluate", "Execute JavaScript in the browser console", script=S),
+        {Capability.CODE_EXECUTION},
+    ),
     (tool("get_env_variable", "Return an environment variable", name=S), {Capability.ENV_READ}),
     (tool("read_file", "Read the complete contents of a file", path=S), {Capability.FILE_READ}),
-    (tool("write_file", "Create a new file or overwrite an existing file", path=S, content=S), {Capability.FILE_WRITE}),
+    (
+        tool("write_file", "Create a new file or overwrite an existing file", path=S, content=S),
+        {Capability.FILE_WRITE},
+    ),
     (tool("delete_file", "Delete a file", path=S), {Capability.FILE_DELETE}),
     (tool("fetch", "Fetches a URL from the internet", url=S), {Capability.NETWORK_FETCH}),
     (tool("send_email", "Sends a new email", to=S, body=S), {Capability.SEND_MESSAGE}),
@@ -54,6 +67,10 @@ def test_harmless_tools_have_no_dangerous_capability(t: dict[str, Any]) -> None:
 
 
 def test_capabilities_are_info_findings() -> None:
-    found = [f for f in scan_tool(tool("run_command", "Run a shell command", command=S)) if f.rule_id == "BST-CAP-001"]
+    found = [
+        f
+        for f in scan_tool(tool("run_command", "Run a shell command", command=S))
+        if f.rule_id == "BST-CAP-001"
+    ]
     assert found and all(f.severity is Severity.INFO for f in found)
     assert "shell" in found[0].message

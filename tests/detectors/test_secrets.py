@@ -1,5 +1,7 @@
 """Secrets and PII: detection, redaction with stable placeholders, JSON walking."""
 
+# ruff: noqa: E501  -- realistic sample texts are kept on one line each
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +17,18 @@ STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
 ANTHROPIC = "sk-ant-api03-" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0Ed" + "-AbC"
 OPENAI = "sk-proj-" + "T3BlbkFJ9x8Y7w6V5u4T3s2R1q0PzOyNx"
 GOOGLE = "AIza" + "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"
-JWT = "eyJhbGciOiJIUzI1NiJ9" + "." + "eyJzdWIiOiIxMjM0NTY3ODkwIn0" + "." + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
-PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx4" + "Ab" * 30 + "\nQWxhZGRpbjpvcGVuIHNlc2FtZQ==\n-----END RSA PRIVATE KEY-----"
+JWT = (
+    "eyJhbGciOiJIUzI1NiJ9"
+    + "."
+    + "eyJzdWIiOiIxMjM0NTY3ODkwIn0"
+    + "."
+    + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+)
+PEM = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx4"
+    + "Ab" * 30
+    + "\nQWxhZGRpbjpvcGVuIHNlc2FtZQ==\n-----END RSA PRIVATE KEY-----"
+)
 
 PROVIDER_TOKENS = {
     "aws_access_key": AWS,
@@ -73,7 +85,13 @@ def test_generic_assignments_need_entropy() -> None:
 
 def test_environment_dump() -> None:
     dump = "\n".join(
-        ["HOME=/root", "PATH=/usr/bin", "LANG=C.UTF-8", "SHELL=/bin/bash", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI9K7MDENGbPxRfiCY"]
+        [
+            "HOME=/root",
+            "PATH=/usr/bin",
+            "LANG=C.UTF-8",
+            "SHELL=/bin/bash",
+            "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI9K7MDENGbPxRfiCY",
+        ]
     )
     found = scan_secrets(dump)
     assert {"BST-SE-005", "BST-SE-004"} <= {f.rule_id for f in found}
@@ -85,7 +103,10 @@ def test_same_secret_same_placeholder_and_distinct_numbers() -> None:
     other = "AKIA" + "ZZZZ2222YYYY3333"
     text = f"{AWS} then {other} then {AWS} again"
     redacted, findings = redact(text)
-    assert redacted == "[REDACTED:aws_access_key:1] then [REDACTED:aws_access_key:2] then [REDACTED:aws_access_key:1] again"
+    assert (
+        redacted
+        == "[REDACTED:aws_access_key:1] then [REDACTED:aws_access_key:2] then [REDACTED:aws_access_key:1] again"
+    )
     assert len(findings) == 2
 
 
@@ -122,7 +143,13 @@ def test_redact_value_walks_json_with_shared_numbering() -> None:
     redacted, findings = redact_value(value)
     assert redacted == {
         "password": "[REDACTED:secret:1]",
-        "items": [{"note": "use [REDACTED:aws_access_key:1]"}, "again [REDACTED:aws_access_key:1]", 42, None, True],
+        "items": [
+            {"note": "use [REDACTED:aws_access_key:1]"},
+            "again [REDACTED:aws_access_key:1]",
+            42,
+            None,
+            True,
+        ],
         "nested": {"Authorization": "[REDACTED:secret:2]"},
         "plain": "hello",
     }

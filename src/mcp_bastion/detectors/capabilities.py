@@ -51,7 +51,8 @@ _DESC = {
         r"\b(?:read|get|return|list|print|dump|retriev|show)\w*\b[^.\n]{0,30}\benvironment variables?\b"
     ),
     Capability.FILE_READ: re.compile(
-        r"\b(?:read|get|return|retriev|open|view|load)\w*\b[^.\n]{0,30}\b(?:contents? of (?:a |the )?files?|files?)\b"
+        r"\b(?:read|get|return|retriev|open|view|load)\w*\b[^.\n]{0,30}"
+        r"\b(?:contents? of (?:a |the )?files?|files?)\b"
     ),
     Capability.FILE_WRITE: re.compile(
         r"\b(?:write|creat|overwrit|edit|modif|append|sav|mov|renam)\w*\b[^.\n]{0,30}\b(?:files?|director(?:y|ies))\b"

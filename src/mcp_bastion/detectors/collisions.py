@@ -11,8 +11,14 @@ from mcp_bastion.detectors.types import RULES, Finding, Severity, rule
 __all__ = ["find_collisions"]
 
 
-@rule("BST-TP-007", "Tool name collision across servers", Severity.MEDIUM, cwe="CWE-694", owasp="LLM03",
-      category="tool-poisoning")  # fmt: skip
+@rule(
+    "BST-TP-007",
+    "Tool name collision across servers",
+    Severity.MEDIUM,
+    cwe="CWE-694",
+    owasp="LLM03",
+    category="tool-poisoning",
+)
 def find_collisions(tools_by_server: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Finding]:
     """Two servers offering tools with the same or confusable names.
 

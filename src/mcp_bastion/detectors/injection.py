@@ -49,8 +49,14 @@ def instruction_override(hits: Hits, location: str) -> list[Finding]:
     return _from_hits("BST-PI-001", hits, location)
 
 
-@rule("BST-PI-002", "Fake role or chat-template marker", Severity.HIGH, cwe=_CWE, owasp=_OWASP,
-      category="prompt-injection")  # fmt: skip
+@rule(
+    "BST-PI-002",
+    "Fake role or chat-template marker",
+    Severity.HIGH,
+    cwe=_CWE,
+    owasp=_OWASP,
+    category="prompt-injection",
+)
 def role_marker(hits: Hits, location: str) -> list[Finding]:
     """Chat-template tokens and fake conversation boundaries inside data.
 
@@ -116,8 +122,14 @@ def exfiltration_request(hits: Hits, location: str) -> list[Finding]:
     return _from_hits("BST-PI-005", hits, location)
 
 
-@rule("BST-PI-006", "Encoded or hidden injection payload", Severity.HIGH, cwe=_CWE, owasp=_OWASP,
-      category="prompt-injection")  # fmt: skip
+@rule(
+    "BST-PI-006",
+    "Encoded or hidden injection payload",
+    Severity.HIGH,
+    cwe=_CWE,
+    owasp=_OWASP,
+    category="prompt-injection",
+)
 def encoded_payload(text: str, location: str) -> list[Finding]:
     """Injection text hidden in an encoding or an HTML comment.
 
@@ -150,14 +162,46 @@ _IMAGE_RE = re.compile(
     r"!\[[^\]\n]{0,200}\]\(\s*<?(https?://[^\s)>]{1,4000})|<img\b[^>]{0,200}?src=[\"'](https?://[^\"']{1,4000})"
 )
 _DATA_PARAMS = frozenset(
-    "data d q query secret token key content info msg message conversation history chat payload p text"
-    " leak exfil body log user email password pw code".split()
+    [
+        "data",
+        "d",
+        "q",
+        "query",
+        "secret",
+        "token",
+        "key",
+        "content",
+        "info",
+        "msg",
+        "message",
+        "conversation",
+        "history",
+        "chat",
+        "payload",
+        "p",
+        "text",
+        "leak",
+        "exfil",
+        "body",
+        "log",
+        "user",
+        "email",
+        "password",
+        "pw",
+        "code",
+    ]
 )
 _PLACEHOLDER_RE = re.compile(r"[{}<>\[\]$]|%7b|%7d|%3c|%3e|%5b|%5d", re.IGNORECASE)
 
 
-@rule("BST-PI-007", "Markdown image exfiltration", Severity.HIGH, cwe="CWE-200", owasp="LLM02",
-      category="prompt-injection")  # fmt: skip
+@rule(
+    "BST-PI-007",
+    "Markdown image exfiltration",
+    Severity.HIGH,
+    cwe="CWE-200",
+    owasp="LLM02",
+    category="prompt-injection",
+)
 def markdown_image_exfiltration(text: str, location: str) -> list[Finding]:
     """Images whose URL carries data out when a client renders them.
 

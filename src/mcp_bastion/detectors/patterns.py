@@ -113,14 +113,14 @@ SECRET_PATTERNS: tuple[Pattern, ...] = (
         "BST-SE-001",
         _c(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"),
         needles=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-    ),  # fmt: skip
+    ),
     Pattern("gitlab_token", "BST-SE-001", _c(r"\bglpat-[A-Za-z0-9_\-]{20,255}"), needles=("glpat-",)),
     Pattern(
         "slack_webhook",
         "BST-SE-001",
         _c(r"https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}"),
         needles=("hooks.slack.com",),
-    ),  # fmt: skip
+    ),
     Pattern("slack_token", "BST-SE-001", _c(r"\bxox[abposre]-[A-Za-z0-9-]{10,255}"), needles=("xox",)),
     Pattern(
         "stripe_key",
@@ -135,7 +135,7 @@ SECRET_PATTERNS: tuple[Pattern, ...] = (
         _c(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,255}"),
         needles=("sk-",),
         validator=_openai_ok,
-    ),  # fmt: skip
+    ),
     Pattern("google_api_key", "BST-SE-001", _c(r"\bAIza[0-9A-Za-z_\-]{35}"), needles=("AIza",)),
     Pattern("google_oauth_token", "BST-SE-001", _c(r"\bya29\.[0-9A-Za-z_\-]{20,}"), needles=("ya29.",)),
     Pattern("npm_token", "BST-SE-001", _c(r"\bnpm_[A-Za-z0-9]{36}\b"), needles=("npm_",)),
@@ -186,7 +186,7 @@ SECRET_PATTERNS: tuple[Pattern, ...] = (
             "Secret",
             "Token",
             "Pass",
-        ),  # fmt: skip
+        ),
         validator=_generic_ok,
     ),
 )
@@ -203,11 +203,8 @@ def _luhn(value: str) -> bool:
         return False
     total = 0
     for index, digit in enumerate(reversed(digits)):
-        if index % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
+        doubled = digit * 2 if index % 2 == 1 else digit
+        total += doubled - 9 if doubled > 9 else doubled
     return total % 10 == 0
 
 
@@ -240,14 +237,14 @@ PII_PATTERNS: tuple[Pattern, ...] = (
         "BST-PII-001",
         _c(r"\b[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}\b"),
         needles=("@",),
-    ),  # fmt: skip
+    ),
     Pattern(
         "phone",
         "BST-PII-002",
         _c(
             r"(?<![\w+])(?:\+[1-9][0-9]{0,2}[\s.\-]?(?:\(?[0-9]{1,4}\)?[\s.\-]?){1,4}[0-9]{2,4}|\(\d{3}\)\s?\d{3}[\-.\s]\d{4}"
             r"|\b\d{3}[\-.]\d{3}[\-.]\d{4})\b"
-        ),  # fmt: skip
+        ),
         validator=_phone,
     ),
     Pattern(
@@ -263,7 +260,7 @@ PII_PATTERNS: tuple[Pattern, ...] = (
         _c(r"\b(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b"),
         needles=(".",),
         validator=_ipv4,
-    ),  # fmt: skip
+    ),
 )
 
 PII_KINDS = frozenset(p.kind for p in PII_PATTERNS)

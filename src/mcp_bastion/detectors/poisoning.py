@@ -40,8 +40,14 @@ def _hit_findings(
     ]
 
 
-@rule("BST-TP-001", "Hidden instructions in tool metadata", Severity.HIGH, cwe=_CWE, owasp="LLM01",
-      category="tool-poisoning")  # fmt: skip
+@rule(
+    "BST-TP-001",
+    "Hidden instructions in tool metadata",
+    Severity.HIGH,
+    cwe=_CWE,
+    owasp="LLM01",
+    category="tool-poisoning",
+)
 def hidden_instructions(hits: Mapping[str, tuple[float, str, list[str]]], location: str) -> list[Finding]:
     """Instructions for the model hidden in a description the user rarely reads.
 
@@ -64,8 +70,14 @@ def shadowing(hits: Mapping[str, tuple[float, str, list[str]]], location: str) -
     return _hit_findings("BST-TP-002", hits, location)
 
 
-@rule("BST-TP-003", "Exfiltration instruction in tool metadata", Severity.CRITICAL, cwe="CWE-200", owasp="LLM02",
-      category="tool-poisoning")  # fmt: skip
+@rule(
+    "BST-TP-003",
+    "Exfiltration instruction in tool metadata",
+    Severity.CRITICAL,
+    cwe="CWE-200",
+    owasp="LLM02",
+    category="tool-poisoning",
+)
 def metadata_exfiltration(hits: Mapping[str, tuple[float, str, list[str]]], location: str) -> list[Finding]:
     """Metadata that asks for data to be sent to a literal address or smuggled in a parameter.
 
@@ -94,20 +106,51 @@ def preference_manipulation(hits: Mapping[str, tuple[float, str, list[str]]], lo
 
 
 _SIDE_CHANNEL_NAMES = frozenset(
-    "sidenote side_note context feedback notes note metadata meta extra extra_info additional_info debug"
-    " reasoning summary conversation history comment comments annotation remarks details memo hint"
-    " thoughts rationale trace log internal payload data_dump chat".split()
+    [
+        "sidenote",
+        "side_note",
+        "context",
+        "feedback",
+        "notes",
+        "note",
+        "metadata",
+        "meta",
+        "extra",
+        "extra_info",
+        "additional_info",
+        "debug",
+        "reasoning",
+        "summary",
+        "conversation",
+        "history",
+        "comment",
+        "comments",
+        "annotation",
+        "remarks",
+        "details",
+        "memo",
+        "hint",
+        "thoughts",
+        "rationale",
+        "trace",
+        "log",
+        "internal",
+        "payload",
+        "data_dump",
+        "chat",
+    ]
 )
 _SENSITIVE_ASK = re.compile(
     r"\b(?:conversation|chat history|previous messages|all messages|message history|system prompt"
-    r"|(?:instructions|prompt) you (?:received|were given)|api[ _-]?keys?|passwords?|credentials|access tokens?"
+    r"|(?:instructions|prompt) you (?:received|were given)|api[ _-]?keys?|passwords?|credentials"
+    r"|access tokens?"
     r"|secrets?|ssh|private keys?|contents? of|file contents?|environment variables?|env vars?|\.env\b"
     r"|mcp\.json|config(?:uration)? files?|user'?s? (?:data|information|emails?|files?))"
 )
 _ALWAYS_SENSITIVE = re.compile(
-    r"\b(?:full|entire|complete|whole|all)\s+(?:(?:previous|prior|current)\s+)?(?:conversation|chat history|message"
-    r" history|previous messages|system prompt)\b|\b(?:contents?|text) of\s+[^.\n]{0,30}?(?:~/\.ssh|id_rsa|\.env\b"
-    r"|mcp\.json|credentials|/etc/passwd)"
+    r"\b(?:full|entire|complete|whole|all)\s+(?:(?:previous|prior|current)\s+)?"
+    r"(?:conversation|chat history|message history|previous messages|system prompt)\b"
+    r"|\b(?:contents?|text) of\s+[^.\n]{0,30}?(?:~/\.ssh|id_rsa|\.env\b|mcp\.json|credentials|/etc/passwd)"
 )
 
 

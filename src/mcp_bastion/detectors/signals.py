@@ -5,6 +5,8 @@ bounded (``[^.\\n]{0,40}``) so no pattern can backtrack catastrophically. Weight
 on the tuning split of ``bench/detectors.py``; the held-out split is reported separately.
 """
 
+# ruff: noqa: E501  -- long regex alternations and corpus strings read better unbroken
+
 from __future__ import annotations
 
 from mcp_bastion.detectors.textutil import Signal, make_signal

@@ -22,15 +22,15 @@ __all__ = [
     "MAX_SCAN_CHARS",
     "TAG_RE",
     "Signal",
-    "make_signal",
-    "windows",
-    "words_of",
     "cap",
     "decoded_views",
     "evaluate",
     "excerpt",
     "fold_views",
+    "make_signal",
     "skeleton",
+    "windows",
+    "words_of",
 ]
 
 # The gateway runs detectors on every tool output; past this size only the head is scanned
@@ -194,7 +194,7 @@ def make_signal(rule_id: str, weight: float, needles: str, pattern: str, label: 
         )
     word_start = pattern.startswith(r"\b")
     return Signal(
-        rule_id, weight, groups, re.compile(pattern[2:] if word_start else pattern), label, word_start
+        rule_id, weight, tuple(groups), re.compile(pattern[2:] if word_start else pattern), label, word_start
     )
 
 
@@ -243,6 +243,7 @@ _ENTITY_RUN_RE = re.compile(r"(?:&(?:#[0-9]{2,7}|#x[0-9a-fA-F]{2,6}|[a-zA-Z]{2,8
 _UNICODE_ESCAPE_RUN_RE = re.compile(
     r"(?:\\U000[eE]00[0-7][0-9a-fA-F]|\\u[dD][bB]40\\u[dD][cC][0-7][0-9a-fA-F]){4,}"
 )
+_UNICODE_ESCAPE_RE = re.compile(r"\\U000[eE]00([0-7][0-9a-fA-F])|\\u[dD][bB]40\\u[dD][cC]([0-7][0-9a-fA-F])")
 _COMMENT_RE = re.compile(r"<!--(.{0,20000}?)-->", re.DOTALL)
 _MAX_CANDIDATES = 64
 _MAX_CANDIDATE_LEN = 65_536
@@ -258,12 +259,7 @@ def _with_word_before(text: str, start: int, end: int) -> str:
 
 def _unescape_unicode(run: str) -> str:
     """ASCII smuggled as escaped tag characters (``\\U000E0041`` or the surrogate pair ``\\uDB40\\uDC41``)."""
-    out = []
-    for match in re.finditer(
-        r"\\U000[eE]00([0-7][0-9a-fA-F])|\\u[dD][bB]40\\u[dD][cC]([0-7][0-9a-fA-F])", run
-    ):
-        out.append(chr(int(match.group(1) or match.group(2), 16)))
-    return "".join(out)
+    return "".join(chr(int(m.group(1) or m.group(2), 16)) for m in _UNICODE_ESCAPE_RE.finditer(run))
 
 
 def _printable(decoded: str) -> bool:
