@@ -20,6 +20,8 @@ from mcp_bastion.types import Direction
 
 pytestmark = pytest.mark.anyio
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "bastion.yaml"
+
 
 def _exchange(args: dict[str, object] | None = None) -> Exchange:
     msg = JSONRPCRequest(
@@ -186,3 +188,30 @@ async def test_default_config_builds_every_guard(tmp_path: Path) -> None:
     inbound, outbound = build_chain(config, catalog=Catalog(), stores=stores)
     assert inbound.names[:3] == ("authentication", "limits", "ratelimit")
     assert set(inbound.names) | set(outbound.names) == {g.name for g in config.guards}
+
+
+async def test_the_documented_example_builds(tmp_path: Path) -> None:
+    from mcp_bastion.config import load_config
+    from mcp_bastion.pipeline.chain import GuardStores
+    from mcp_bastion.store.memory import (
+        MemoryApprovalStore,
+        MemoryPinStore,
+        MemoryRateLimitStore,
+        MemoryStateStore,
+    )
+
+    config = load_config(EXAMPLE)
+    # Keep the audit file out of the checkout.
+    config = config.model_copy(
+        update={
+            "guards": tuple(
+                g.model_copy(update={"jsonl_path": tmp_path / "audit.jsonl"}) if g.name == "audit" else g
+                for g in config.guards
+            )
+        }
+    )
+    stores = GuardStores(MemoryRateLimitStore(), MemoryPinStore(), MemoryStateStore(), MemoryApprovalStore())
+    inbound, _ = build_chain(config, catalog=Catalog(), stores=stores)
+    assert inbound.names[0] == "authentication"
+    anonymous = await inbound.run(_exchange())
+    assert anonymous.verdict.guard == "authentication"
