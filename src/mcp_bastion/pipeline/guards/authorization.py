@@ -35,7 +35,7 @@ from mcp_bastion.policy import (
     shallow_arguments,
     tool_resource,
 )
-from mcp_bastion.types import Principal
+from mcp_bastion.types import Direction, Principal
 
 __all__ = ["GATEWAY_SERVER", "AuthorizationGuard", "factory", "tool_capabilities"]
 
@@ -73,7 +73,7 @@ class AuthorizationGuard:
 
     async def check(self, exchange: Exchange) -> Verdict:
         if exchange.is_request or exchange.is_notification:
-            if exchange.direction.value == "client_to_server":
+            if exchange.direction is Direction.CLIENT_TO_SERVER:
                 return self._request(exchange)
             return _ALLOW
         request = exchange.request
