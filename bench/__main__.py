@@ -11,14 +11,17 @@ BENCHES = ["bench.gridops", "bench.gateway", "bench.audit", "bench.detectors", "
 
 
 def main() -> int:
-    selected = sys.argv[1:] or BENCHES
+    # ``python -m bench [NAME ...] [--option ...]``: options go to every selected bench.
+    args = sys.argv[1:]
+    split = next((i for i, a in enumerate(args) if a.startswith("-")), len(args))
+    selected, options = args[:split] or BENCHES, args[split:]
     status = 0
     for name in selected:
         module_name = name if name.startswith("bench.") else f"bench.{name}"
         if importlib.util.find_spec(module_name) is None:
             continue
         module = importlib.import_module(module_name)
-        status |= int(module.main([]))
+        status |= int(module.main(options))
     return status
 
 

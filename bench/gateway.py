@@ -70,8 +70,16 @@ def process(argv: list[str], env: dict[str, str] | None = None) -> Any:
 
 
 def bench_config(tmp: Path, *, upstream_url: str | None, port: int, key_hash: str) -> Path:
-    """A bastion.yaml with every default guard on, buckets sized for a benchmark."""
-    upstream = f"    url: {upstream_url}\n" if upstream_url else "    command: [placeholder]\n"
+    """A bastion.yaml with every default guard on, buckets sized for a benchmark.
+
+    Without ``upstream_url`` the upstream is a stdio template for ``bastion wrap`` whose
+    sandbox may read this checkout (where the echo server script lives).
+    """
+    upstream = (
+        f"    url: {upstream_url}\n"
+        if upstream_url
+        else f"    command: [placeholder]\n    sandbox: {{read_paths: [\"{ROOT}\"]}}\n"
+    )
     text = f"""version: 1
 listeners:
   http:
@@ -215,11 +223,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 rows.append(row(f"http {mode}", direct, through))
         if not args.skip_stdio:
-            server = ["-m", "bench._echo_server", "--transport", "stdio"]
+            wrap_cfg_dir = tmp / "wrap"
+            wrap_cfg_dir.mkdir()
+            wrap_cfg = bench_config(wrap_cfg_dir, upstream_url=None, port=gw_port, key_hash=key_hash)
+            server = [str(ROOT / "bench" / "_echo_server.py"), "--transport", "stdio"]
             direct = anyio.run(measure, stdio_client_factory(PY, server, env), "echo", args.calls, 1)
             wrapped = anyio.run(
                 measure,
-                stdio_client_factory(BASTION, ["wrap", "--policy", str(cfg), "--", PY, *server], env),
+                stdio_client_factory(BASTION, ["wrap", "--policy", str(wrap_cfg), "--", PY, *server], env),
                 "echo",
                 args.calls,
                 1,

@@ -19,6 +19,7 @@ Decisions recorded here (documented in docs/gateway.md):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -36,7 +37,7 @@ from mcp_types import (
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION, MODERN_PROTOCOL_VERSIONS
 
 from mcp_bastion import __version__
-from mcp_bastion.errors import UpstreamError
+from mcp_bastion.errors import SERVER_ERROR, UpstreamError
 from mcp_bastion.messages import Exchange
 from mcp_bastion.pipeline.catalog import Catalog
 from mcp_bastion.pipeline.verdict import Verdict
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 SYSTEM = Principal(subject="system:mcp-bastion", roles=frozenset({"system"}))
 MAX_LIST_PAGES: Final = 50
+MAX_AUDIT_BACKLOG: Final = 10_000
 _LISTS: Final = {
     "tools/list": ("tools", "name"),
     "prompts/list": ("prompts", "name"),
@@ -111,6 +113,8 @@ class Gateway:
         self._needs_relist = needs_relist
         self._notify_downstream = notify_downstream
         self._listed_generation: dict[str, int] = {}
+        self._audit_tasks: set[asyncio.Task[bool]] = set()
+        self._audit_failing = False
         self._resource_routes: dict[str, str] = {}
 
     # -- entry point -------------------------------------------------------------------
@@ -187,7 +191,8 @@ class Gateway:
         )
         out = await self.s2c.run(result_exchange)
         durable = method == "tools/call" and not self._read_only(upstream, str(allowed.params.get("name")))
-        await self._record(out, started, durable=durable)
+        if not await self._record(out, started, durable=durable):
+            return error_response(message.id, SERVER_ERROR, "audit log unavailable: result withheld")
         if not out.verdict.allowed:
             return _denial(message, out.verdict)
         final = out.exchange.message
@@ -432,11 +437,42 @@ class Gateway:
             return _denial(message, outcome.verdict)
         return error_response(message.id, code, reason)
 
-    async def _record(self, outcome: ChainOutcome, started: float, *, durable: bool) -> None:
+    async def _record(self, outcome: ChainOutcome, started: float, *, durable: bool) -> bool:
+        """Audit one chain result; False means the record failed and the result must be withheld.
+
+        Durable records (world-changing calls) are awaited: the result is released only once
+        the record is on stable storage. Other records are written in the background (the
+        audit log group-commits them) unless the audit path is failing: then every record is
+        awaited, so requests are refused until the log works again (fail closed).
+        """
         if self.recorder is None:
-            return
+            return True
         latency_ms = (time.perf_counter() - started) * 1000
-        await self.recorder.record(outcome.exchange, outcome, latency_ms=latency_ms, durable=durable)
+        if durable or self._audit_failing or len(self._audit_tasks) >= MAX_AUDIT_BACKLOG:
+            return await self._record_now(outcome, latency_ms, durable=durable)
+        task = asyncio.get_running_loop().create_task(self._record_now(outcome, latency_ms, durable=False))
+        self._audit_tasks.add(task)
+        task.add_done_callback(self._audit_tasks.discard)
+        return True
+
+    async def _record_now(self, outcome: ChainOutcome, latency_ms: float, *, durable: bool) -> bool:
+        assert self.recorder is not None
+        try:
+            await self.recorder.record(outcome.exchange, outcome, latency_ms=latency_ms, durable=durable)
+        except Exception as exc:  # noqa: BLE001 - an audit failure withholds results, never crashes
+            if not self._audit_failing:
+                logger.error(
+                    "audit record failed (%s): withholding results until it recovers", type(exc).__name__
+                )
+            self._audit_failing = True
+            return False
+        self._audit_failing = False
+        return True
+
+    async def drain(self) -> None:
+        """Wait for background audit records (on shutdown)."""
+        while self._audit_tasks:
+            await asyncio.gather(*list(self._audit_tasks), return_exceptions=True)
 
 
 _ENVELOPE_PREFIX: Final = "io.modelcontextprotocol/"

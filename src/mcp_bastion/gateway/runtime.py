@@ -91,6 +91,7 @@ class GatewayRuntime:
 
     async def __aexit__(self, *exc: object) -> None:
         try:
+            await self.gateway.drain()
             await self._exit.aclose()
             close = getattr(self.gateway.recorder, "close", None)
             if callable(close):
