@@ -215,3 +215,12 @@ async def test_the_documented_example_builds(tmp_path: Path) -> None:
     assert inbound.names[0] == "authentication"
     anonymous = await inbound.run(_exchange())
     assert anonymous.verdict.guard == "authentication"
+
+
+async def test_outer_cancellation_is_not_swallowed() -> None:
+    # A caller that gives up (client disconnect) must see its cancellation, not a verdict.
+    finished: list[object] = []
+    with anyio.move_on_after(0.05) as scope:
+        finished.append(await Chain([Sleeper("slow")], timeout_s=5.0).run(_exchange()))
+    assert scope.cancelled_caught
+    assert finished == []
