@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from mcp_bastion.detectors import sqli
 from mcp_bastion.detectors._sql_lexer import lex
-from mcp_bastion.detectors.sqli import HEAD_BYTES, TAIL_BYTES, InjectionMatch, bounded, detect_sqli
+from mcp_bastion.detectors.sqli import (
+    HEAD_BYTES,
+    PREFIX_TOKENS,
+    TAIL_BYTES,
+    InjectionMatch,
+    bounded,
+    detect_sqli,
+)
 
 DATA = Path(__file__).parent / "data"
 THRESHOLD = 0.9
@@ -150,6 +157,22 @@ def test_bounded_analyses_head_and_tail_only(monkeypatch: pytest.MonkeyPatch) ->
 def test_payload_after_a_long_benign_prefix_is_found(payload: str) -> None:
     prefix = "The quick (brown) fox, jumps over the lazy dog - again. " * 60  # ~700 tokens, < 8 KiB
     assert _blocked(prefix + payload)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "' OR " + "(" * 200 + "1=1" + ")" * 200 + "--",
+        "' OR " + "NOT " * 200 + "NOT 1=1--",
+        "'" + "/**/" * 300 + "OR 1=1--",
+        "1 AND " + "(" * 200 + "SLEEP(5)" + ")" * 200,
+    ],
+)
+def test_padding_past_the_prefix_limit_does_not_hide_a_payload(payload: str) -> None:
+    # Without far-reaching hints only PREFIX_TOKENS tokens are lexed; a rule that reaches the
+    # cut must trigger a full lex instead of giving up.
+    assert max(len(lex(payload)), len(lex(payload, "'"))) > PREFIX_TOKENS
+    assert _blocked(payload)
 
 
 @pytest.mark.timeout(60)

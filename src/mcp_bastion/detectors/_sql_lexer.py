@@ -24,6 +24,7 @@ v     variable (``@x``, ``@@version``)
 c     comment
 ( ) ; ,   themselves
 X     anything else (punctuation, symbols, emoji)
+?     where lexing stopped (``limit``)
 ====  =========================================================
 """
 
@@ -32,7 +33,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["Token", "lex"]
+__all__ = ["CUT", "Token", "lex"]
 
 _LOGIC = frozenset({"and", "or", "xor"})
 _OPWORDS = frozenset(
@@ -98,6 +99,7 @@ class Token(NamedTuple):
 
 
 _PAREN_LEADS = frozenset(" \t\r\n\f\v/")
+CUT = Token("?", "")  # marks where lexing stopped at ``limit``; no rule matches it
 _SIMPLE = {"bt": "n", "lc": "c", "bc": "c", "num": "1", "var": "v", "op": "o", "x": "X"}
 
 
@@ -142,8 +144,8 @@ def _classify(lower: str, paren_follows: bool) -> str:
 def lex(text: str, quote: str | None = None, limit: int | None = None) -> list[Token]:
     """Tokenize ``text``; with ``quote`` set, the text is lexed as if it began inside that literal.
 
-    With ``limit``, lexing stops after that many tokens and an ``X`` token marks the cut, so
-    rules never mistake the cut for the end of the value.
+    With ``limit``, lexing stops after that many tokens and the ``CUT`` token (type ``?``)
+    marks the place, so rules never mistake the cut for the end of the value.
     """
     tokens: list[Token] = []
     pos = 0
@@ -156,7 +158,7 @@ def lex(text: str, quote: str | None = None, limit: int | None = None) -> list[T
         if kind == "ws":
             continue
         if limit is not None and len(tokens) >= limit:
-            append(Token("X", "..."))
+            append(CUT)
             break
         if kind == "word":
             lower = match.group().lower()

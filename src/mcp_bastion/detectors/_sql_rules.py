@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcp_bastion.detectors._sql_lexer import Token
+from mcp_bastion.detectors._sql_lexer import CUT, Token
 
-__all__ = ["Hit", "analyse"]
+__all__ = ["Analysis", "Hit", "analyse"]
 
 _COMPARISONS = frozenset(
     {"=", "<>", "!=", "<", ">", "<=", ">=", "<=>", "!<", "!>", "like", "rlike", "regexp", "is", "in",
@@ -72,7 +72,16 @@ class Hit:
 class _Stream:
     """A folded token list: comments removed, line comments remembered as cuts."""
 
-    __slots__ = ("cut", "cut_text", "quote", "toks", "trailing_comment", "trailing_text")
+    __slots__ = (
+        "cut",
+        "cut_text",
+        "limit_at",
+        "quote",
+        "toks",
+        "touched_cut",
+        "trailing_comment",
+        "trailing_text",
+    )
 
     def __init__(self, tokens: list[Token]) -> None:
         self.toks: list[Token] = []
@@ -94,13 +103,26 @@ class _Stream:
         # The quote of the context literal (quoted streams); an unclosed literal of the same
         # quote is completed by the application's own closing quote.
         self.quote = tokens[0].quote if tokens and tokens[0].type == "s" else ""
+        # A stream lexed with a token limit ends in CUT; a rule that looks that far cannot
+        # decide on the prefix, and ``touched_cut`` tells the caller to lex everything.
+        self.limit_at = len(self.toks) - 1 if self.toks and self.toks[-1] is CUT else len(self.toks) + 1
+        self.touched_cut = False
+
+    def touch(self, i: int) -> None:
+        """Record that a rule looked at token ``i``."""
+        if i >= self.limit_at:
+            self.touched_cut = True
 
     def end(self, i: int) -> bool:
         """True when the statement ends before token ``i`` (end of input or a line comment)."""
+        if i >= self.limit_at:
+            self.touched_cut = True
         return i >= len(self.toks) or self.cut[i]
 
     def comment_at(self, i: int) -> bool:
         """True when a line comment (not just the end of input) cuts the statement before ``i``."""
+        if i >= self.limit_at:
+            self.touched_cut = True
         return self.cut[i] if i < len(self.toks) else self.trailing_comment
 
     def payload_comment_at(self, i: int) -> bool:
@@ -117,9 +139,13 @@ class _Stream:
         return not rest or rest[0] in _COMMENT_FOLLOWERS
 
     def type(self, i: int) -> str:
+        if i >= self.limit_at:
+            self.touched_cut = True
         return self.toks[i].type if i < len(self.toks) else ""
 
     def text(self, i: int) -> str:
+        if i >= self.limit_at:
+            self.touched_cut = True
         return self.toks[i].text if i < len(self.toks) else ""
 
     def fingerprint(self, start: int, width: int = 8) -> str:
@@ -148,6 +174,7 @@ class _Stream:
                     if depth == 0:
                         return i + 1
                 i += 1
+            self.touch(i)  # the group runs into the end (or the cut) of the stream
             return i
         if kind in ("1", "s", "n", "v"):
             return i + 1
@@ -274,9 +301,11 @@ def _statement(st: _Stream, j: int, *, strong_prefix: bool) -> float | None:  # 
         return 0.95
     if verb == "waitfor" and nxt in ("delay", "time"):
         return 0.95
-    if verb == "copy" and any(t.text == "program" for t in st.toks[j : j + 8]):
-        return 0.95
+    if verb == "copy":
+        st.touch(j + 8)
+        return 0.95 if any(t.text == "program" for t in st.toks[j : j + 8]) else None
     if verb in ("grant", "revoke") and nxt in ("all", "select", "insert", "update", "delete", "execute"):
+        st.touch(j + 12)
         return 0.95 if any(t.text in ("to", "from") for t in st.toks[j : j + 12]) else 0.85
     if verb == "load" and nxt == "data":
         return 0.9
@@ -413,28 +442,43 @@ def _function(st: _Stream, i: int, first: int) -> Hit | None:
     return None
 
 
-def analyse(tokens: list[Token], *, quoted: bool) -> tuple[Hit, str] | None:
-    """Best hit in one lexed stream and its fingerprint, or None."""
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The best hit of one stream (if any), its fingerprint, and whether the cut was reached."""
+
+    hit: Hit | None
+    fingerprint: str
+    incomplete: bool
+
+
+def analyse(tokens: list[Token], *, quoted: bool) -> Analysis:
+    """Judge one lexed stream.
+
+    A stream lexed with a token limit is only lexed that far because no far-reaching rule
+    (``_anywhere``) can fire on it; the start-anchored rules run, and ``incomplete`` says
+    they looked at the cut, so the caller must lex the whole value and ask again.
+    """
     st = _Stream(tokens)
-    if not st.toks and not st.trailing_comment:
-        return None
+    truncated = st.limit_at < len(st.toks)
     hits: list[Hit] = []
     if quoted:
         if st.toks and st.toks[0].type == "s" and st.toks[0].closed:
             hit = _breakout(st)
             if hit is not None:
                 hits.append(hit)
-            rest = _anywhere(st, 1)
-        else:
-            rest = None
-    else:
+            if not truncated:
+                hit = _anywhere(st, 1)
+                if hit is not None:
+                    hits.append(hit)
+    elif st.toks:
         hit = _as_is(st)
         if hit is not None:
             hits.append(hit)
-        rest = _anywhere(st, 0)
-    if rest is not None:
-        hits.append(rest)
+        if not truncated:
+            hit = _anywhere(st, 0)
+            if hit is not None:
+                hits.append(hit)
     if not hits:
-        return None
+        return Analysis(None, "", st.touched_cut)
     best = max(hits, key=lambda h: h.confidence)
-    return best, st.fingerprint(best.start)
+    return Analysis(best, st.fingerprint(best.start), st.touched_cut)
