@@ -122,7 +122,6 @@ def test_default_config_for_wrap(tmp_path: Path) -> None:
     assert config.stores.pins == f"sqlite:///{tmp_path / 'bastion.db'}"
 
 
-@pytest.mark.skipif(not EXAMPLE.exists(), reason="examples/bastion.yaml not written yet")
 def test_the_documented_example_loads() -> None:
     config = load_config(EXAMPLE)
     assert {"gridops", "vulnerable"} <= set(config.upstreams)
