@@ -25,10 +25,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make up: install, create the embedded SQLite grid database on first run, serve Grid Ops over HTTP.
+## make up: install, create the embedded SQLite grid database on first run, and serve the
+## gateway on 127.0.0.1:$(PORT) with the Grid Ops server (sandboxed, stdio) behind it.
 up: install
-	@mkdir -p $(DATA)
-	$(VENV)/bin/bastion gridops serve --transport http --host $(HOST) --port $(PORT) --db sqlite:///$(DATA)/gridops.db
+	@mkdir -p $(DATA)/gridops
+	$(VENV)/bin/bastion gridops init-db --db sqlite:///$(abspath $(DATA))/gridops/gridops.db
+	$(VENV)/bin/bastion demo --data-dir $(DATA) --port $(PORT)
 
 ## make test: install the dev extras and run every test (PostgreSQL/Redis tests use the local services).
 test: install-dev

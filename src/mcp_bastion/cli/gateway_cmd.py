@@ -12,7 +12,7 @@ import typer
 
 from mcp_bastion.errors import BastionError
 
-__all__ = ["gateway", "wrap"]
+__all__ = ["demo", "gateway", "wrap"]
 
 
 def gateway(
@@ -74,3 +74,19 @@ def _install(path: Path, policy: Path | None, identity: str | None) -> None:
         typer.echo(f"left as is {name} (URL server or already wrapped)")
     if report.backup is not None:
         typer.echo(f"backup: {report.backup}")
+
+
+def demo(
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="where config, keys and databases live")
+    ] = Path("var"),
+    port: Annotated[int, typer.Option("--port", help="gateway port on 127.0.0.1")] = 8765,
+) -> None:
+    """Run the gateway with the Grid Ops server behind it (what `make up` starts)."""
+    from mcp_bastion.gateway.demo import run_demo
+
+    try:
+        run_demo(data_dir, port=port, announce=lambda line: typer.echo(line, err=True))
+    except BastionError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc

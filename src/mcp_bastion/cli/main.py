@@ -41,6 +41,7 @@ def _register() -> None:
     from mcp_bastion.cli import audit_cmd, call_cmd, detect_cmd, gateway_cmd, pins_cmd, token_cmd
 
     app.command("gateway")(gateway_cmd.gateway)
+    app.command("demo")(gateway_cmd.demo)
     app.command("wrap", context_settings={"allow_interspersed_args": False})(gateway_cmd.wrap)
     app.command("call")(call_cmd.call)
     app.add_typer(pins_cmd.app, name="pins")
