@@ -55,6 +55,9 @@ _NUMBER_OPS = {
     "=": lambda a, b: a == b, "<>": lambda a, b: a != b, "!=": lambda a, b: a != b,
     "<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b,
 }  # fmt: skip
+# Operators that join an expression to a literal (``'+(SELECT ..)+'``, ``'-SLEEP(5)-'``);
+# ``%`` and ``~`` are left out: ``"%C(auto)"`` and ``"~(x)"`` are format strings and paths.
+_CONCAT_OPERATORS = frozenset({"+", "-", "*", "/", "|", "^", "=", "<", ">", "<>", "!=", "<=", ">="})
 _COMMENT_FOLLOWERS = frozenset(" \t\r\n\f\v-+;/*")
 _SELECT_STOP = frozenset({"where", "limit", "order", "group", "into", "having", "offset"})
 
@@ -128,13 +131,18 @@ class _Stream:
     def payload_comment_at(self, i: int) -> bool:
         """True when the comment cutting before ``i`` looks typed to truncate a query.
 
-        ``--`` and ``#`` followed by a letter, digit or quote are left out: ``"--help"``,
-        ``"#f0f0f8"`` and ``'#'`` are option names, colours and quoted characters in
-        ordinary text, while payloads end ``--``, ``-- -``, ``--+``, ``#`` or ``/*``.
+        Only a comment that ends the value counts (payloads end ``--``, ``-- -``,
+        ``--+``, ``#`` or ``/*``), and ``--``/``#`` followed by a letter, digit or quote are
+        left out: ``"--help"``, ``"#f0f0f8"`` and ``'#'`` are option names, colours and
+        quoted characters in ordinary text.
         """
-        text = self.cut_text[i] if i < len(self.toks) else self.trailing_text
-        if not text or text.startswith("/*"):
-            return bool(text)
+        if i < len(self.toks):
+            return False  # statements follow the comment: a remark inside text, not a truncation
+        text = self.trailing_text
+        if not text or "\n" in text.rstrip():
+            return False
+        if text.startswith("/*"):
+            return True
         rest = text[2:] if text.startswith("--") else text[1:]
         return not rest or rest[0] in _COMMENT_FOLLOWERS
 
@@ -235,7 +243,10 @@ def _tautology(st: _Stream, j: int, *, strict: bool) -> tuple[float, str] | None
         return 0.9, "condition and clause after a closed string literal"
     if kind == "1" and after_value and (not strict or st.end(lhs_end)):
         return 0.9, "constant truth value after a logic operator"
-    if kind == "s" and not strict and after_value and (st.toks[j].closed or st.toks[j].quote == st.quote):
+    # ``' or '1``: the application's closing quote completes a short literal; a long one
+    # (``"&&" chains that are ...``) is a quotation in prose.
+    short = st.toks[j].closed or (st.toks[j].quote == st.quote and len(st.toks[j].text) <= 8)
+    if kind == "s" and not strict and after_value and short:
         return 0.9, "string truth value after a closed string literal"
     if kind == "n" and not strict and st.comment_at(lhs_end):
         return 0.9, "condition then comment after a closed string literal"
@@ -341,7 +352,7 @@ def _breakout(st: _Stream) -> Hit | None:  # noqa: PLR0912 - one flat branch per
         verdict = ("BST-SQLI-008", 0.95, "HAVING clause after a closed string literal")
     elif kind == "k" and text == "limit" and st.type(i + 1) == "1" and st.comment_at(i + 2):
         verdict = ("BST-SQLI-008", 0.9, "LIMIT clause after a closed string literal")
-    elif kind == "o" and text not in ("not",):
+    elif kind == "o" and text in _CONCAT_OPERATORS:
         j = i + 1
         while st.type(j) == "(":
             j += 1

@@ -117,15 +117,18 @@ def _score(word: str, args: list[str], terminator: str, context: str) -> float:
         return 0.0
     if context in ("`", "nl") and not command.attack:
         return 0.8
+    if context == "$(" and not command.attack:
+        return 0.85  # ``"$(pwd)"`` is everyday shell; it runs a command but rarely an attack
     return 0.9 if context == "nl" else 0.95
 
 
 def _separators(text: str) -> InjectionMatch | None:
     lines = text.count("\n") + text.count("\r")
+    fenced = "```" in text  # a Markdown code block: its lines are documentation, not input
     best: InjectionMatch | None = None
     for match in _SEPARATOR.finditer(text):
         context = _SEPARATOR_NAMES[match.group()]
-        if context == "nl" and lines > 2:
+        if context == "nl" and (lines > 2 or fenced):
             continue
         word, args, terminator, _ = _command_at(text, match.end())
         if not word:
@@ -147,6 +150,11 @@ def _markdown_span(text: str, start: int) -> bool:
     it (``; `id` #``); a span between blanks after other words is read as code.
     """
     close = text.find("`", start + 1)
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", close)
+    line = text[line_start : len(text) if line_end < 0 else line_end].strip()
+    if line.startswith("|") and line.endswith("|") and line.count("|") >= 3:
+        return True  # a cell of a Markdown table row
     before, after = text[:start], text[close + 1 :]
     if (before and not before[-1].isspace()) or (
         after and not after[0].isspace() and after[0] not in ".,:;!?)"
