@@ -186,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     budget = 1_000_000 if args.quick else 4_000_000
     benign_texts = [s.text for s in outputs if not s.label]
     attack_texts = [s.text for s in outputs if s.label][::7]
-    big = "\n".join(benign_texts)[:1_000_000]
+    joined = "\n---\n".join(benign_texts)
+    big = (joined * (1 + 1_000_000 // max(1, len(joined))))[:1_000_000]
+    chunks_4k = [joined[i : i + 4096] for i in range(0, len(joined), 4096)]
+    chunks_64k = [joined[i : i + 65536] for i in range(0, len(joined), 65536)]
     pathological = {
         "repeated_a_1MB": "a" * 1_000_000,
         "ignore_spam_1MB": ("ignore previous " * 70_000)[:1_000_000],
@@ -195,16 +198,23 @@ def main(argv: list[str] | None = None) -> int:
         "angle_brackets_1MB": ("<|" * 500_000),
     }
     throughput = {
-        "scan_output_benign": _throughput(scan_output, benign_texts, min_bytes=budget),
+        "scan_output_benign_records": _throughput(scan_output, benign_texts, min_bytes=budget),
+        "scan_output_benign_4KiB": _throughput(scan_output, chunks_4k, min_bytes=budget),
+        "scan_output_benign_64KiB": _throughput(scan_output, chunks_64k, min_bytes=budget),
         "scan_output_attacks": _throughput(scan_output, attack_texts, min_bytes=budget),
         "scan_output_1MB_document": _throughput(scan_output, [big], min_bytes=budget),
-        "scan_secrets_benign": _throughput(scan_secrets, benign_texts, min_bytes=budget),
-        "redact_benign": _throughput(redact, benign_texts, min_bytes=budget),
+        "scan_secrets_benign_4KiB": _throughput(scan_secrets, chunks_4k, min_bytes=budget),
+        "redact_benign_4KiB": _throughput(redact, chunks_4k, min_bytes=budget),
+        "scan_tool_benign": _throughput(
+            lambda text: scan_tool({"name": "t", "description": text}),
+            [t["description"] for _, t, *_ in tools[:133]],
+        ),
         **{f"scan_output_{k}": _throughput(scan_output, [v], min_bytes=1) for k, v in pathological.items()},
     }
     meta = {
         "agentdojo": agentdojo_available(),
         "flag_threshold": FLAG_THRESHOLD,
+        "mean_benign_output_bytes": round(sum(map(len, benign_texts)) / max(1, len(benign_texts))),
         "corpus": {
             "outputs": len(outputs),
             "output_attacks": sum(s.label for s in outputs),

@@ -7,7 +7,15 @@ import urllib.parse
 from collections.abc import Mapping
 
 from mcp_bastion.detectors.signals import INJECTION_SIGNALS
-from mcp_bastion.detectors.textutil import cap, decoded_views, evaluate, excerpt, fold_views, windows
+from mcp_bastion.detectors.textutil import (
+    cap,
+    decoded_views,
+    evaluate,
+    excerpt,
+    fold_views,
+    unescape_serialized,
+    windows,
+)
 from mcp_bastion.detectors.types import RULES, Finding, Severity, rule
 from mcp_bastion.detectors.unicode_rules import control_characters, invisible_unicode, truncated_note
 
@@ -240,7 +248,12 @@ def markdown_image_exfiltration(text: str, location: str) -> list[Finding]:
 
 def injection_hits(text: str) -> Hits:
     """The signal hits of the injection rules over every folded view of ``text``."""
-    return evaluate(INJECTION_SIGNALS, [w for view in fold_views(text) for w in windows(view)])
+    views = fold_views(text)
+    if "\\" in text:
+        unescaped = unescape_serialized(text)
+        if unescaped != text:
+            views += fold_views(unescaped)
+    return evaluate(INJECTION_SIGNALS, [w for view in views for w in windows(view)])
 
 
 def scan_output(text: str) -> list[Finding]:

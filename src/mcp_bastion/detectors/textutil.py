@@ -29,6 +29,7 @@ __all__ = [
     "fold_views",
     "make_signal",
     "skeleton",
+    "unescape_serialized",
     "windows",
     "words_of",
 ]
@@ -71,6 +72,32 @@ def skeleton(name: str) -> str:
     """A confusable-insensitive key for identifiers: NFKC, casefold, lookalikes mapped to ASCII."""
     folded = unicodedata.normalize("NFKC", INVISIBLE_RE.sub("", name)).translate(CONFUSABLES).casefold()
     return folded.translate(_SKELETON_EXTRA)
+
+
+_SERIALIZED_ESCAPE_RE = re.compile(
+    r"\\\n[ \t]*(?:\\(?= ))?|\\[ntr\"'/\\]|\\U000[eE]00[0-7][0-9a-fA-F]|\\u[0-9a-fA-F]{4}"
+)
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "/": "/", "\\": "\\"}
+
+
+def _unescape_one(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if token[1] in "\n ":
+        return ""  # YAML line continuation inside a double-quoted scalar
+    if token[1] in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[token[1]]
+    code = int(token[2:], 16)
+    return token if 0xD800 <= code <= 0xDFFF else chr(code)
+
+
+def unescape_serialized(text: str) -> str:
+    """``text`` with JSON/YAML string escapes resolved (``\\n``, ``\\"``, ``\\uXXXX``, continuations).
+
+    Outputs often reach the detectors still serialised (a JSON or YAML document inside a
+    text block); the escapes would otherwise glue words together ("\\nIgnore").
+    Surrogate pairs are kept as they are (they do not matter to the phrase rules).
+    """
+    return _SERIALIZED_ESCAPE_RE.sub(_unescape_one, text)
 
 
 def fold_views(text: str) -> list[str]:
@@ -119,7 +146,7 @@ _ASCII_LETTERS_ONLY = bytes(b if chr(b).isalpha() and b < 128 else 32 for b in r
 def words_of(view: str) -> frozenset[str]:
     """The set of letter-only words of ``view``."""
     if view.isascii():
-        return frozenset(t.decode() for t in set(view.encode().translate(_ASCII_LETTERS_ONLY).split()))
+        return frozenset(map(bytes.decode, set(view.encode().translate(_ASCII_LETTERS_ONLY).split())))
     out: set[str] = set()
     for token in set(view.split()):
         if token.isalpha():
@@ -141,7 +168,10 @@ class NeedleGroup:
         """Whether any alternative occurs in ``view`` (``words`` is its word set)."""
         if not self.words.isdisjoint(words):
             return True
-        return any(n in view for n in (self.ascii_substrings if ascii_view else self.substrings))
+        for needle in self.ascii_substrings if ascii_view else self.substrings:
+            if needle in view:
+                return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +193,10 @@ class Signal:
 
     def gate(self, view: str, words: frozenset[str], ascii_view: bool) -> bool:
         """Whether every needle group has a member present in ``view``."""
-        return all(group.present(view, words, ascii_view) for group in self.groups)
+        for group in self.groups:
+            if not group.present(view, words, ascii_view):
+                return False
+        return True
 
     def search(self, view: str) -> re.Match[str] | None:
         """The first match of the pattern (at a word boundary when the pattern asked for one)."""
@@ -208,16 +241,46 @@ def windows(view: str, size: int = 8192, overlap: int = 512) -> list[str]:
     return [view[i : i + size + overlap] for i in range(0, len(view), size)]
 
 
+_INDEXES: dict[int, tuple[Sequence[Signal], dict[str, tuple[int, ...]], tuple[int, ...]]] = {}
+
+
+def _index(signals: Sequence[Signal]) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+    """Signals by the words of their first needle group (and those that need a substring check).
+
+    Cached by identity: the signal tables are module constants, and hashing them per call
+    would cost more than the scan.
+    """
+    cached = _INDEXES.get(id(signals))
+    if cached is not None and cached[0] is signals:
+        return cached[1], cached[2]
+    by_word: dict[str, list[int]] = {}
+    always: list[int] = []
+    for index, sig in enumerate(signals):
+        first = sig.groups[0]
+        if first.substrings:
+            always.append(index)
+        for word in first.words:
+            by_word.setdefault(word, []).append(index)
+    result = {w: tuple(v) for w, v in by_word.items()}, tuple(always)
+    _INDEXES[id(signals)] = (signals, *result)
+    return result
+
+
 def evaluate(signals: Sequence[Signal], views: Iterable[str]) -> dict[str, tuple[float, str, list[str]]]:
     """Noisy-OR of the weights of the signals that match any view, per rule.
 
     Returns ``rule_id -> (confidence, evidence excerpt of the strongest hit, labels)``.
     """
     hits: dict[str, dict[str, tuple[float, str]]] = {}
+    by_word, always = _index(signals)
     for view in views:
         words = words_of(view)
         ascii_view = view.isascii()
-        for sig in signals:
+        candidates = set(always)
+        for word in words & by_word.keys():
+            candidates.update(by_word[word])
+        for index in sorted(candidates):
+            sig = signals[index]
             per_rule = hits.setdefault(sig.rule_id, {})
             if sig.label in per_rule or not sig.gate(view, words, ascii_view):
                 continue
