@@ -72,6 +72,8 @@ def test_benign_corpus_has_no_false_positives() -> None:
         "ID: 12345; Name: Bob", "cat /etc/hosts", "Let's go 🚀", "50% off <today only>",
         "Fall back to `uname -p`.", "can be retrieved using ``uname``", "under the response's `id`;",
         "`None` resolves via `PROFILE` env\n  -> `<dir>/active` file", "$(document).ready(fn)",
+        "```bash\ncurl -fsLo key.kbx https://example.com/pubring.kbx\n```", '--modules-path "$(pwd)"',
+        "| Field | Meaning |\n| `id` | Unique identifier |",
     ],
 )  # fmt: skip
 def test_legitimate_values_pass(value: str) -> None:

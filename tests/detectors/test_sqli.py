@@ -74,7 +74,9 @@ def test_benign_corpus_has_no_false_positives() -> None:
         "Qu'est-ce que c'est ?", "Grüß Gott, wie geht's?", "Let's go 🚀 to the moon", "2024-05-01",
         "-- a dash list item", "# Heading", "| id | name |", "50% off - today only!", "1 or 2",
         '<font color="#909090">', 'see the "--help-formats" option', "contains a single '#'.",
-        "inserts a '-->' marker", "benchmark (suite_name=x)",
+        "inserts a '-->' marker", "benchmark (suite_name=x)", 'the "%C(auto)" format specifier',
+        'Look for broken "&&" chains that are hidden in subshells',
+        'It strips " # for v3.2 and up" part\nbefore adding the line',
     ],
 )  # fmt: skip
 def test_legitimate_values_pass(value: str) -> None:
