@@ -70,11 +70,15 @@ def make_gateway_factory(tmp_path: Path) -> GatewayFactory:
     """``async with factory({"name": server, ...}) as harness``: default config, all guards."""
 
     @asynccontextmanager
-    async def open_gateway(servers: dict[str, MCPServer[Any]]) -> AsyncIterator[Harness]:
+    async def open_gateway(
+        servers: dict[str, MCPServer[Any]], guards: list[dict[str, Any]] | None = None
+    ) -> AsyncIterator[Harness]:
         config = BastionConfig(
             upstreams={name: Upstream(command=("unused-in-process",)) for name in servers},
             identities=Identities(local=LocalIdentity(subject="local", roles=("operator",))),
         )
+        if guards is not None:
+            config = BastionConfig.model_validate({**config.model_dump(), "guards": guards})
         pins = MemoryPinStore()
         stores = GuardStores(
             rate_limits=MemoryRateLimitStore(),

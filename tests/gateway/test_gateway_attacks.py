@@ -116,3 +116,17 @@ async def test_rug_pull_is_quarantined_until_approved(gateway_for: GatewayFactor
         refused = await gw.call(OPERATOR, "wx.forecast", {"city": "Basel"})
         assert isinstance(refused, JSONRPCError)
         assert refused.error.data["guard"] == "pinning"
+
+
+async def test_flood_is_rate_limited_with_retry_after(gateway_for: GatewayFactory, tmp_path: Path) -> None:
+    guards = [
+        {"name": "limits"},
+        {"name": "ratelimit", "per_principal": {"capacity": 3, "refill_per_second": 0.01}, "per_tool": None},
+        {"name": "authorization"},
+    ]
+    async with gateway_for({"wx": weather_server()}, guards) as gw:
+        replies = [await gw.call(OPERATOR, "wx.forecast", {"city": "Basel"}) for _ in range(6)]
+    assert [isinstance(r, JSONRPCResponse) for r in replies] == [True, True, True, False, False, False]
+    denied = replies[-1]
+    assert isinstance(denied, JSONRPCError) and denied.error.data["guard"] == "ratelimit"
+    assert denied.error.data["retry_after"] > 0

@@ -528,6 +528,9 @@ def _for_era(result: dict[str, Any], method: str, downstream: Downstream) -> dic
 
 def _denial(message: JSONRPCRequest, verdict: Verdict) -> JSONRPCError:
     data: dict[str, Any] = {"guard": verdict.guard}
+    extra = getattr(verdict, "data", None)  # e.g. {"retry_after": s} from the rate-limit guard
+    if isinstance(extra, Mapping):
+        data.update(extra)
     if verdict.rule_ids:
         data["rules"] = list(verdict.rule_ids)
     return error_response(message.id, verdict.code, verdict.reason or "request denied by policy", data)

@@ -55,6 +55,7 @@ def build_app(
         authenticate=authenticate,
         limits=limits,
         sessions=SessionRegistry(),
+        raw_check=runtime.raw_check(),
     )
 
     async def mcp(scope: Scope, receive: Receive, send: Send) -> None:

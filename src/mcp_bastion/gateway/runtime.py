@@ -16,13 +16,15 @@ from typing import Any
 
 from mcp_types import JSONRPCNotification
 
-from mcp_bastion.config import BastionConfig
+from mcp_bastion.config import BastionConfig, LimitsSettings
 from mcp_bastion.config.upstreams import Upstream
 from mcp_bastion.errors import ConfigError
 from mcp_bastion.gateway.core import Gateway, Recorder
 from mcp_bastion.gateway.stores import OpenStores, open_gateway_stores
 from mcp_bastion.pipeline.catalog import Catalog
 from mcp_bastion.pipeline.chain import Chain, GuardStores, build_chain
+from mcp_bastion.pipeline.guards.limits import check_raw_body
+from mcp_bastion.transports.jsonrpc import RawCheck, framing_error
 from mcp_bastion.transports.openers import http_opener, stdio_opener
 from mcp_bastion.transports.upstream import Opener, UpstreamConnection
 
@@ -99,6 +101,18 @@ class GatewayRuntime:
         finally:
             if self._owned is not None:
                 await self._owned.aclose()
+
+    def raw_check(self) -> RawCheck:
+        """The limits guard's pre-parse check (size, UTF-8, batch, depth) for the transports."""
+        settings = self.config.guard("limits")
+        if not isinstance(settings, LimitsSettings):
+            return framing_error
+
+        def check(body: bytes) -> tuple[int, str] | None:
+            verdict = check_raw_body(body, settings)
+            return None if verdict.allowed else (verdict.code, verdict.reason)
+
+        return check
 
     async def start(self) -> None:
         """First contact: connect to and pin every upstream (failures retried on demand)."""

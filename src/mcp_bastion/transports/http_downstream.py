@@ -32,6 +32,7 @@ from mcp_bastion.transports.downstream import Downstream, MessageHandler
 from mcp_bastion.transports.jsonrpc import (
     INVALID_REQUEST,
     MessageParseError,
+    RawCheck,
     dump_message,
     error_response,
     framing_error,
@@ -122,8 +123,10 @@ class HttpDownstream:
         authenticate: Authenticate,
         limits: TransportLimits,
         sessions: SessionRegistry | None = None,
+        raw_check: RawCheck = framing_error,
     ) -> None:
         self._handler = handler
+        self._raw_check = raw_check
         self._authenticate = authenticate
         self._limits = limits
         self._sessions = sessions or SessionRegistry()
@@ -196,7 +199,7 @@ class HttpDownstream:
         if body is None:
             await _send_error(send, 413, None, INVALID_REQUEST, "request body too large")
             return
-        framing = framing_error(body)
+        framing = self._raw_check(body)
         if framing is not None:
             await _send_error(send, 400, None, framing[0], framing[1])
             return

@@ -6,6 +6,7 @@ The gateway parses each inbound body exactly once into the SDK's typed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from mcp_types import (
@@ -26,6 +27,7 @@ __all__ = [
     "METHOD_NOT_FOUND",
     "PARSE_ERROR",
     "MessageParseError",
+    "RawCheck",
     "dump_message",
     "error_response",
     "framing_error",
@@ -62,6 +64,10 @@ def parse_message(data: bytes | str) -> JSONRPCMessage:
                 raise MessageParseError(PARSE_ERROR, "parse error: message nested too deeply") from exc
             raise MessageParseError(PARSE_ERROR, "parse error: body is not valid JSON") from exc
         raise MessageParseError(INVALID_REQUEST, "invalid request: not a JSON-RPC 2.0 message") from exc
+
+
+RawCheck = Callable[[bytes], "tuple[int, str] | None"]
+"""Checks one raw message before parsing; returns (JSON-RPC code, reason) to refuse it."""
 
 
 def framing_error(body: bytes) -> tuple[int, str] | None:

@@ -23,6 +23,7 @@ from mcp_bastion.transports.downstream import Downstream, MessageHandler
 from mcp_bastion.transports.jsonrpc import (
     INVALID_REQUEST,
     MessageParseError,
+    RawCheck,
     dump_message,
     error_response,
     framing_error,
@@ -42,7 +43,9 @@ class StdioDownstream:
         *,
         max_message_bytes: int = 1_048_576,
         max_concurrency: int = 64,
+        raw_check: RawCheck = framing_error,
     ) -> None:
+        self._raw_check = raw_check
         self._handler = handler
         self._downstream = downstream
         self._max = max_message_bytes
@@ -82,7 +85,7 @@ class StdioDownstream:
                 return
 
     async def _dispatch(self, tg: anyio.abc.TaskGroup, line: bytes) -> None:
-        framing = framing_error(line)
+        framing = self._raw_check(line.rstrip(b"\r\n"))
         if framing is not None:
             await self.send(error_response(None, framing[0], framing[1]))
             return

@@ -81,6 +81,7 @@ async def run_wrap(config: BastionConfig) -> None:
             runtime.gateway.handle,
             Downstream(principal=principal, metadata={"transport": "stdio"}),
             max_message_bytes=max_bytes,
+            raw_check=runtime.raw_check(),
         )
         holder.append(downstream)
         await downstream.serve()
