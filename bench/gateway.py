@@ -78,7 +78,7 @@ def bench_config(tmp: Path, *, upstream_url: str | None, port: int, key_hash: st
     upstream = (
         f"    url: {upstream_url}\n"
         if upstream_url
-        else f"    command: [placeholder]\n    sandbox: {{read_paths: [\"{ROOT}\"]}}\n"
+        else f'    command: [placeholder]\n    sandbox: {{read_paths: ["{ROOT}"]}}\n'
     )
     text = f"""version: 1
 listeners:
@@ -118,7 +118,9 @@ guards:
     return path
 
 
-async def measure(open_client: Callable[[], Any], tool: str, calls: int, concurrency: int) -> dict[str, float]:
+async def measure(
+    open_client: Callable[[], Any], tool: str, calls: int, concurrency: int
+) -> dict[str, float]:
     """Sequential latency over ``calls`` calls, then throughput with ``concurrency`` clients."""
     latencies: list[float] = []
     async with open_client() as client:
@@ -155,7 +157,7 @@ def http_client_factory(url: str, headers: dict[str, str], mode: str) -> Callabl
     async def open_client() -> AsyncIterator[Client]:
         async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
             transport = streamable_http_client(url, http_client=http)
-            async with Client(transport, mode=mode) as client:  # type: ignore[arg-type]
+            async with Client(transport, mode=mode) as client:
                 yield client
 
     return open_client
@@ -199,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         echo_port, gw_port = free_port(), free_port()
-        cfg = bench_config(tmp, upstream_url=f"http://127.0.0.1:{echo_port}/mcp", port=gw_port, key_hash=key_hash)
+        cfg = bench_config(
+            tmp, upstream_url=f"http://127.0.0.1:{echo_port}/mcp", port=gw_port, key_hash=key_hash
+        )
         with (
             process([PY, "-m", "bench._echo_server", "--port", str(echo_port)], env),
             process([BASTION, "gateway", "--config", str(cfg)], env),

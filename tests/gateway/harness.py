@@ -63,7 +63,7 @@ class Harness:
         return reply
 
 
-GatewayFactory = Callable[[dict[str, MCPServer[Any]]], Any]
+GatewayFactory = Callable[..., Any]
 
 
 def make_gateway_factory(tmp_path: Path) -> GatewayFactory:

@@ -121,7 +121,7 @@ stores:
 async def client(gw: RunningGateway, role: str, mode: str = "auto") -> AsyncIterator[Client]:
     async with (
         httpx2.AsyncClient(headers=gw.headers(role), timeout=60) as http,
-        Client(streamable_http_client(gw.url, http_client=http), mode=mode) as c,  # type: ignore[arg-type]
+        Client(streamable_http_client(gw.url, http_client=http), mode=mode) as c,
     ):
         yield c
 
