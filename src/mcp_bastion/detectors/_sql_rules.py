@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcp_bastion.detectors._sql_lexer import CUT, Token
+from mcp_bastion.detectors._sql_lexer import Token
+from mcp_bastion.detectors._sql_stream import UNARY, Stream
 
 __all__ = ["Analysis", "Hit", "analyse"]
 
@@ -23,7 +24,6 @@ _COMPARISONS = frozenset(
     {"=", "<>", "!=", "<", ">", "<=", ">=", "<=>", "!<", "!>", "like", "rlike", "regexp", "is", "in",
      "between", "sounds", "ilike", "glob"}
 )  # fmt: skip
-_UNARY = frozenset({"not", "!", "-", "+", "~"})
 # Functions that only a database (or an attacker probing one) calls: flagged wherever called.
 _DISTINCT_FUNCS = {
     "pg_sleep": "BST-SQLI-005", "benchmark": "BST-SQLI-005", "dbms_lock.sleep": "BST-SQLI-005",
@@ -58,7 +58,6 @@ _NUMBER_OPS = {
 # Operators that join an expression to a literal (``'+(SELECT ..)+'``, ``'-SLEEP(5)-'``);
 # ``%`` and ``~`` are left out: ``"%C(auto)"`` and ``"~(x)"`` are format strings and paths.
 _CONCAT_OPERATORS = frozenset({"+", "-", "*", "/", "|", "^", "=", "<", ">", "<>", "!=", "<=", ">="})
-_COMMENT_FOLLOWERS = frozenset(" \t\r\n\f\v-+;/*")
 _SELECT_STOP = frozenset({"where", "limit", "order", "group", "into", "having", "offset"})
 
 
@@ -72,123 +71,6 @@ class Hit:
     start: int
 
 
-class _Stream:
-    """A folded token list: comments removed, line comments remembered as cuts."""
-
-    __slots__ = (
-        "cut",
-        "cut_text",
-        "limit_at",
-        "quote",
-        "toks",
-        "touched_cut",
-        "trailing_comment",
-        "trailing_text",
-    )
-
-    def __init__(self, tokens: list[Token]) -> None:
-        self.toks: list[Token] = []
-        self.cut: list[bool] = []
-        self.cut_text: list[str] = []
-        pending = ""
-        for tok in tokens:
-            if tok.type == "c":
-                # A line comment (or an unclosed block) ends the statement; /* x */ is whitespace.
-                if not tok.text.startswith("/*") or not tok.text.endswith("*/") or len(tok.text) < 4:
-                    pending = pending or tok.text
-                continue
-            self.toks.append(tok)
-            self.cut.append(bool(pending))
-            self.cut_text.append(pending)
-            pending = ""
-        self.trailing_comment = bool(pending)
-        self.trailing_text = pending
-        # The quote of the context literal (quoted streams); an unclosed literal of the same
-        # quote is completed by the application's own closing quote.
-        self.quote = tokens[0].quote if tokens and tokens[0].type == "s" else ""
-        # A stream lexed with a token limit ends in CUT; a rule that looks that far cannot
-        # decide on the prefix, and ``touched_cut`` tells the caller to lex everything.
-        self.limit_at = len(self.toks) - 1 if self.toks and self.toks[-1] is CUT else len(self.toks) + 1
-        self.touched_cut = False
-
-    def touch(self, i: int) -> None:
-        """Record that a rule looked at token ``i``."""
-        if i >= self.limit_at:
-            self.touched_cut = True
-
-    def end(self, i: int) -> bool:
-        """True when the statement ends before token ``i`` (end of input or a line comment)."""
-        if i >= self.limit_at:
-            self.touched_cut = True
-        return i >= len(self.toks) or self.cut[i]
-
-    def comment_at(self, i: int) -> bool:
-        """True when a line comment (not just the end of input) cuts the statement before ``i``."""
-        if i >= self.limit_at:
-            self.touched_cut = True
-        return self.cut[i] if i < len(self.toks) else self.trailing_comment
-
-    def payload_comment_at(self, i: int) -> bool:
-        """True when the comment cutting before ``i`` looks typed to truncate a query.
-
-        Only a comment that ends the value counts (payloads end ``--``, ``-- -``,
-        ``--+``, ``#`` or ``/*``), and ``--``/``#`` followed by a letter, digit or quote are
-        left out: ``"--help"``, ``"#f0f0f8"`` and ``'#'`` are option names, colours and
-        quoted characters in ordinary text.
-        """
-        if i < len(self.toks):
-            return False  # statements follow the comment: a remark inside text, not a truncation
-        text = self.trailing_text
-        if not text or "\n" in text.rstrip():
-            return False
-        if text.startswith("/*"):
-            return True
-        rest = text[2:] if text.startswith("--") else text[1:]
-        return not rest or rest[0] in _COMMENT_FOLLOWERS
-
-    def type(self, i: int) -> str:
-        if i >= self.limit_at:
-            self.touched_cut = True
-        return self.toks[i].type if i < len(self.toks) else ""
-
-    def text(self, i: int) -> str:
-        if i >= self.limit_at:
-            self.touched_cut = True
-        return self.toks[i].text if i < len(self.toks) else ""
-
-    def fingerprint(self, start: int, width: int = 8) -> str:
-        types = "".join(t.type for t in self.toks[start : start + width])
-        if start + width >= len(self.toks) and self.trailing_comment:
-            types += "c"
-        return types
-
-    def operand_end(self, i: int) -> int | None:
-        """Index just after one operand starting at ``i`` (value, call or parenthesised group)."""
-        while self.type(i) == "o" and self.text(i) in _UNARY:
-            i += 1
-        kind = self.type(i)
-        if kind == "f":
-            i += 1
-            kind = self.type(i)
-            if kind != "(":
-                return i
-        if kind == "(":
-            depth = 0
-            while i < len(self.toks):
-                if self.toks[i].type == "(":
-                    depth += 1
-                elif self.toks[i].type == ")":
-                    depth -= 1
-                    if depth == 0:
-                        return i + 1
-                i += 1
-            self.touch(i)  # the group runs into the end (or the cut) of the stream
-            return i
-        if kind in ("1", "s", "n", "v"):
-            return i + 1
-        return None
-
-
 def _compare(left: str, op: str, right: str) -> bool:
     """Truth of ``left op right`` for two decimal literals (False when it cannot be evaluated)."""
     try:
@@ -197,9 +79,9 @@ def _compare(left: str, op: str, right: str) -> bool:
         return False
 
 
-def _tautology(st: _Stream, j: int, *, strict: bool) -> tuple[float, str] | None:  # noqa: PLR0912 - one flat branch per SQL shape reads as the rule table it is
+def _tautology(st: Stream, j: int, *, strict: bool) -> tuple[float, str] | None:  # noqa: PLR0912 - one flat branch per SQL shape reads as the rule table it is
     """Judge the expression after a logic operator at ``j``; ``strict`` for the as-is context."""
-    while st.type(j) == "(" or (st.type(j) == "o" and st.text(j) in _UNARY):
+    while st.type(j) == "(" or (st.type(j) == "o" and st.text(j) in UNARY):
         j += 1
     kind = st.type(j)
     if kind == "E":
@@ -255,7 +137,7 @@ def _tautology(st: _Stream, j: int, *, strict: bool) -> tuple[float, str] | None
     return None
 
 
-def _select_list(st: _Stream, j: int, *, strong_prefix: bool) -> float | None:
+def _select_list(st: Stream, j: int, *, strong_prefix: bool) -> float | None:
     """Confidence that the tokens after ``SELECT`` at ``j`` are a real select list, not prose."""
     while st.text(j) in ("all", "distinct"):
         j += 1
@@ -279,7 +161,7 @@ def _select_list(st: _Stream, j: int, *, strong_prefix: bool) -> float | None:
     return None
 
 
-def _statement(st: _Stream, j: int, *, strong_prefix: bool) -> float | None:  # noqa: PLR0912 - one flat branch per SQL shape reads as the rule table it is
+def _statement(st: Stream, j: int, *, strong_prefix: bool) -> float | None:  # noqa: PLR0912 - one flat branch per SQL shape reads as the rule table it is
     """Confidence that a complete SQL statement starts at ``j`` (after a ``;``)."""
     kind, verb, nxt = st.type(j), st.text(j), st.text(j + 1)
     if kind == "E":
@@ -323,7 +205,7 @@ def _statement(st: _Stream, j: int, *, strong_prefix: bool) -> float | None:  # 
     return None
 
 
-def _breakout(st: _Stream) -> Hit | None:  # noqa: PLR0912 - one flat branch per SQL shape reads as the rule table it is
+def _breakout(st: Stream) -> Hit | None:  # noqa: PLR0912 - one flat branch per SQL shape reads as the rule table it is
     """Rules for the tail after a closed literal (quoted contexts only)."""
     i = 1
     while st.type(i) == ")" and not st.end(i):
@@ -361,7 +243,7 @@ def _breakout(st: _Stream) -> Hit | None:  # noqa: PLR0912 - one flat branch per
     return None if verdict is None else Hit(verdict[0], verdict[1], verdict[2], 0)
 
 
-def _as_is(st: _Stream) -> Hit | None:
+def _as_is(st: Stream) -> Hit | None:
     """Rules anchored at the start of an unquoted value (numeric or identifier context)."""
     i = 0
     while st.type(i) == "(" or (st.type(i) == "o" and st.text(i) == "-"):
@@ -379,7 +261,7 @@ def _as_is(st: _Stream) -> Hit | None:
     return None
 
 
-def _anywhere(st: _Stream, first: int) -> Hit | None:  # noqa: PLR0912 - one flat branch per SQL shape reads as the rule table it is
+def _anywhere(st: Stream, first: int) -> Hit | None:  # noqa: PLR0912 - one flat branch per SQL shape reads as the rule table it is
     """Rules that hold wherever they appear in the analysed part of the stream."""
     toks = st.toks
     best: Hit | None = None
@@ -422,7 +304,7 @@ def _anywhere(st: _Stream, first: int) -> Hit | None:  # noqa: PLR0912 - one fla
     return best
 
 
-def _function(st: _Stream, i: int, first: int) -> Hit | None:
+def _function(st: Stream, i: int, first: int) -> Hit | None:
     """A call of an SQL-only function anywhere, or of an ambiguous one in operand position."""
     name = st.text(i)
     rule = _DISTINCT_FUNCS.get(name)
@@ -469,7 +351,7 @@ def analyse(tokens: list[Token], *, quoted: bool) -> Analysis:
     (``_anywhere``) can fire on it; the start-anchored rules run, and ``incomplete`` says
     they looked at the cut, so the caller must lex the whole value and ask again.
     """
-    st = _Stream(tokens)
+    st = Stream(tokens)
     truncated = st.limit_at < len(st.toks)
     hits: list[Hit] = []
     if quoted:
