@@ -162,8 +162,8 @@ SECRET_PATTERNS: tuple[Pattern, ...] = (
         "secret",
         "BST-SE-004",
         _c(
-            r"(?i)\b[a-z0-9_.\-]{0,40}?(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|passwd|pwd|access[_-]?key"
-            r"|auth[_-]?key|credentials?|private[_-]?key|session[_-]?id)\b[\"']?\s{0,3}(?::|=>|=)\s{0,3}[\"']?"
+            r"(?i)(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|passwd|pwd|access[_-]?key"
+            r"|auth[_-]?key|credentials?|private[_-]?key|session[_-]?id)[a-z0-9_.\-]{0,20}?\b[\"']?\s{0,3}(?::|=>|=)\s{0,3}[\"']?"
             r"([^\s\"'`,;<>{}()\[\]]{8,256})"
         ),
         group=1,

@@ -168,7 +168,7 @@ class NeedleGroup:
         """Whether any alternative occurs in ``view`` (``words`` is its word set)."""
         if not self.words.isdisjoint(words):
             return True
-        for needle in self.ascii_substrings if ascii_view else self.substrings:
+        for needle in self.ascii_substrings if ascii_view else self.substrings:  # noqa: SIM110  -- a plain loop: no generator on the hot path
             if needle in view:
                 return True
         return False
@@ -193,7 +193,7 @@ class Signal:
 
     def gate(self, view: str, words: frozenset[str], ascii_view: bool) -> bool:
         """Whether every needle group has a member present in ``view``."""
-        for group in self.groups:
+        for group in self.groups:  # noqa: SIM110  -- a plain loop: no generator on the hot path
             if not group.present(view, words, ascii_view):
                 return False
         return True
