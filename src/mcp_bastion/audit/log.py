@@ -41,6 +41,7 @@ __all__ = ["AuditLog"]
 class _Pending:
     fields: dict[str, Any]
     durable: bool
+    plain: bool
     future: asyncio.Future[AuditRecord] = field(repr=False)
 
 
@@ -85,7 +86,8 @@ class AuditLog:
         Raises ``StoreUnavailableError`` when the store cannot be reached: the record is
         then not in the log, and a world-changing call must not proceed.
         """
-        return await self._enqueue(event.fields(self._clock()), durable=durable)
+        fields, plain = event.prepare(self._clock())
+        return await self._enqueue(fields, durable=durable, plain=plain)
 
     async def append_fields(self, fields: dict[str, Any], *, durable: bool) -> AuditRecord:
         """Append a record of another ``kind`` (repair, retention) given its fields."""
@@ -102,11 +104,11 @@ class AuditLog:
             raise AuditError("no signing key configured for audit checkpoints")
         return await self._enqueue({"kind": "checkpoint"}, durable=True)
 
-    async def _enqueue(self, fields: dict[str, Any], *, durable: bool) -> AuditRecord:
+    async def _enqueue(self, fields: dict[str, Any], *, durable: bool, plain: bool = False) -> AuditRecord:
         if self._closed:
             raise AuditError("audit log is closed")
         loop = asyncio.get_running_loop()
-        item = _Pending(fields, durable, loop.create_future())
+        item = _Pending(fields, durable, plain, loop.create_future())
         self._queue.append(item)
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._run(), name="bastion-audit-writer")
@@ -159,7 +161,7 @@ class AuditLog:
                         results.append(cp)
                         continue
                 seq += 1
-                record = seal(item.fields, seq, prev)
+                record = seal(item.fields, seq, prev, plain=item.plain)
                 prev = record.hash
                 out.append(record.stored)
                 results.append(record)
@@ -193,7 +195,7 @@ class AuditLog:
             "time": rfc3339(now),
             "checkpoint": self.signer.sign(seq, prev),
         }
-        return seal(fields, seq + 1, prev)
+        return seal(fields, seq + 1, prev, plain=True)  # ints and strings only
 
     def _publish(self, checkpoints: Sequence[AuditRecord]) -> None:
         # The witness file lives outside the store: a truncated or rewritten log can be
