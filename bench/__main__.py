@@ -7,7 +7,17 @@ import importlib.util
 import sys
 
 # Each module exposes ``main(argv: list[str] | None = None) -> int``.
-BENCHES = ["bench.gridops", "bench.gateway", "bench.audit", "bench.detectors", "bench.sandbox", "bench.fuzz"]
+BENCHES = [
+    "bench.gridops",
+    "bench.gateway",
+    "bench.pipeline",
+    "bench.injection",
+    "bench.audit",
+    "bench.detectors",
+    "bench.sandbox",
+    "bench.scan",
+    "bench.fuzz",
+]
 
 
 def main() -> int:

@@ -25,6 +25,7 @@ from mcp_bastion.config.identities import ApiKey, Identities, JwtIdentity, Local
 from mcp_bastion.config.listeners import HttpListener, Listeners, StdioListener
 from mcp_bastion.config.load import format_validation_error, load_config, parse_config
 from mcp_bastion.config.model import BastionConfig, PolicyConfig, Stores, TokenConfig
+from mcp_bastion.config.observability import Observability
 from mcp_bastion.config.upstreams import Upstream
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "Listeners",
     "LocalIdentity",
     "NotificationsSettings",
+    "Observability",
     "OutputSettings",
     "PinningSettings",
     "PolicyConfig",

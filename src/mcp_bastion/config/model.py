@@ -12,6 +12,7 @@ from mcp_bastion.config._base import ConfigPath, StrictModel
 from mcp_bastion.config.guards import GuardSettings, default_guards, unique_names
 from mcp_bastion.config.identities import Identities
 from mcp_bastion.config.listeners import Listeners
+from mcp_bastion.config.observability import Observability
 from mcp_bastion.config.upstreams import UPSTREAM_NAME_PATTERN, Upstream
 
 __all__ = ["BastionConfig", "PolicyConfig", "Stores", "TokenConfig"]
@@ -75,6 +76,7 @@ class BastionConfig(StrictModel):
     guard_timeout_s: float = Field(default=2.0, gt=0, le=60)
     stores: Stores = Stores()
     token: TokenConfig | None = None
+    observability: Observability = Observability()
 
     @field_validator("upstreams")
     @classmethod

@@ -77,6 +77,18 @@ class ChainRunner(Protocol):
     async def run(self, exchange: Exchange) -> ChainOutcome: ...
 
 
+class Observer(Protocol):
+    """Metrics hook: told of every decision (labels are chosen by the observer, safely)."""
+
+    def observe(
+        self, *, method: str | None, upstream: str | None, tool: str | None, verdict: Verdict, seconds: float
+    ) -> None: ...
+
+    def upstream_error(self, upstream: str | None) -> None: ...
+
+    def audit_failure(self) -> None: ...
+
+
 class Recorder(Protocol):
     """Audit hook: awaited before a result is released (durable for world-changing calls)."""
 
@@ -100,6 +112,7 @@ class Gateway:
         instructions: str = DEFAULT_INSTRUCTIONS,
         needs_relist: Callable[[str], bool] | None = None,
         notify_downstream: Callable[[JSONRPCNotification], Awaitable[None]] | None = None,
+        observer: Observer | None = None,
     ) -> None:
         if not namespace and len(upstreams) != 1:
             raise ValueError("namespace=False needs exactly one upstream")
@@ -113,6 +126,7 @@ class Gateway:
         self._needs_relist = needs_relist
         self._notify_downstream = notify_downstream
         self._listed_generation: dict[str, int] = {}
+        self.observer = observer
         self._audit_tasks: set[asyncio.Task[bool]] = set()
         self._audit_failing = False
         self._resource_routes: dict[str, str] = {}
@@ -126,6 +140,8 @@ class Gateway:
             try:
                 return await self._request(message, downstream)
             except UpstreamError as exc:
+                if self.observer is not None:
+                    self.observer.upstream_error(_upstream_of(message))
                 return error_response(message.id, exc.jsonrpc_code, exc.public_message)
         if isinstance(message, JSONRPCNotification):
             await self._client_notification(message, downstream)
@@ -445,9 +461,29 @@ class Gateway:
         audit log group-commits them) unless the audit path is failing: then every record is
         awaited, so requests are refused until the log works again (fail closed).
         """
+        elapsed = time.perf_counter() - started
+        exchange = outcome.exchange
+        origin = exchange.request or exchange
+        if self.observer is not None:
+            self.observer.observe(
+                method=origin.method,
+                upstream=origin.upstream,
+                tool=origin.tool_name,
+                verdict=outcome.verdict,
+                seconds=elapsed,
+            )
+        # Safe fields only: never arguments, outputs or reason text (which may echo input).
+        logger.debug(
+            "mcp.decision method=%s upstream=%s decision=%s guard=%s latency_ms=%.3f",
+            origin.method,
+            origin.upstream,
+            outcome.verdict.decision.value,
+            outcome.verdict.guard,
+            elapsed * 1000,
+        )
         if self.recorder is None:
             return True
-        latency_ms = (time.perf_counter() - started) * 1000
+        latency_ms = elapsed * 1000
         if durable or self._audit_failing or len(self._audit_tasks) >= MAX_AUDIT_BACKLOG:
             return await self._record_now(outcome, latency_ms, durable=durable)
         task = asyncio.get_running_loop().create_task(self._record_now(outcome, latency_ms, durable=False))
@@ -465,6 +501,8 @@ class Gateway:
                     "audit record failed (%s): withholding results until it recovers", type(exc).__name__
                 )
             self._audit_failing = True
+            if self.observer is not None:
+                self.observer.audit_failure()
             return False
         self._audit_failing = False
         return True
@@ -492,6 +530,11 @@ def _strip_envelope(params: dict[str, Any]) -> dict[str, Any]:
     if kept:
         stripped["_meta"] = kept
     return stripped
+
+
+def _upstream_of(message: JSONRPCRequest) -> str | None:
+    name = (message.params or {}).get("name")
+    return name.partition(".")[0] if isinstance(name, str) and "." in name else None
 
 
 def _era_of(message: JSONRPCRequest, downstream: Downstream) -> Downstream:

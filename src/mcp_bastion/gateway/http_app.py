@@ -6,6 +6,8 @@ Routes (``path`` = ``listeners.http.path``, default ``/mcp``):
 - ``GET /.well-known/oauth-protected-resource{path}`` and
   ``/.well-known/oauth-protected-resource``: RFC 9728 protected resource metadata.
 - ``GET /healthz``: liveness plus per-upstream connection state (no secrets).
+- ``GET /metrics`` (``observability.metrics_path``): Prometheus text; scrapers authenticate
+  like clients when the listener requires authentication.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from mcp_bastion.config import BastionConfig
+from mcp_bastion.gateway.metrics import CONTENT_TYPE
 from mcp_bastion.gateway.runtime import GatewayRuntime
 from mcp_bastion.transports.http_downstream import (
     Authenticate,
     HttpDownstream,
+    HttpRefusal,
     SessionRegistry,
     TransportLimits,
 )
@@ -51,7 +55,7 @@ def build_app(
         allowed_origins=frozenset(http.allowed_origins),
     )
     endpoint = HttpDownstream(
-        runtime.gateway.handle,
+        runtime.handler,
         authenticate=authenticate,
         limits=limits,
         sessions=SessionRegistry(),
@@ -65,6 +69,18 @@ def build_app(
         if protected_resource_metadata is None:
             return JSONResponse({"error": "not_found"}, status_code=404)
         return JSONResponse(protected_resource_metadata, headers={"cache-control": "max-age=300"})
+
+    observability = config.observability
+    require_scrape_auth = observability.metrics_require_auth and http.require_auth
+
+    async def metrics(request: Request) -> Response:
+        if runtime.metrics is None:
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        if require_scrape_auth:
+            who = await authenticate({k.lower(): v for k, v in request.headers.items()})
+            if isinstance(who, HttpRefusal):
+                return JSONResponse({"error": who.message}, status_code=who.status, headers=dict(who.headers))
+        return Response(runtime.metrics.render(), media_type=CONTENT_TYPE)
 
     async def healthz(request: Request) -> Response:
         upstreams = {name: conn.connected for name, conn in runtime.gateway.upstreams.items()}
@@ -81,6 +97,7 @@ def build_app(
         Route("/.well-known/oauth-protected-resource" + http.path, metadata, methods=["GET"]),
         Route("/.well-known/oauth-protected-resource", metadata, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route(observability.metrics_path, metrics, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -20,10 +20,13 @@ from mcp_bastion.config import BastionConfig, LimitsSettings
 from mcp_bastion.config.upstreams import Upstream
 from mcp_bastion.errors import ConfigError
 from mcp_bastion.gateway.core import Gateway, Recorder
+from mcp_bastion.gateway.metrics import GatewayMetrics
 from mcp_bastion.gateway.stores import OpenStores, open_gateway_stores
+from mcp_bastion.gateway.tracing import make_tracer, trace_chain, traced_handler
 from mcp_bastion.pipeline.catalog import Catalog
 from mcp_bastion.pipeline.chain import Chain, GuardStores, build_chain
 from mcp_bastion.pipeline.guards.limits import check_raw_body
+from mcp_bastion.transports.downstream import MessageHandler
 from mcp_bastion.transports.jsonrpc import RawCheck, framing_error
 from mcp_bastion.transports.openers import http_opener, stdio_opener
 from mcp_bastion.transports.upstream import Opener, UpstreamConnection
@@ -61,6 +64,9 @@ class GatewayRuntime:
             extras.setdefault("audit_log", self._owned.audit_log)
         self.stores = stores
         self.c2s, self.s2c = build_chain(config, catalog=self.catalog, stores=self.stores, extras=extras)
+        tracer = make_tracer(config.observability)
+        if tracer is not None:
+            self.c2s, self.s2c = trace_chain(self.c2s, tracer), trace_chain(self.s2c, tracer)
         if recorder is None:
             recorder = _recorder(self.s2c) or _recorder(self.c2s)
         connections = {
@@ -81,6 +87,11 @@ class GatewayRuntime:
             namespace=namespace,
             needs_relist=_relist_hook(self.s2c),
             notify_downstream=notify_downstream,
+        )
+        self.metrics = GatewayMetrics(connections, self.catalog) if config.observability.metrics else None
+        self.gateway.observer = self.metrics
+        self.handler: MessageHandler = (
+            self.gateway.handle if tracer is None else traced_handler(self.gateway.handle, tracer)
         )
 
     async def _on_notification(self, upstream: str, message: JSONRPCNotification) -> None:

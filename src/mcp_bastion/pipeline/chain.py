@@ -72,6 +72,10 @@ class Chain:
     def names(self) -> tuple[str, ...]:
         return self._names
 
+    @property
+    def timeout_s(self) -> float:
+        return self._timeout_s
+
     async def run(self, exchange: Exchange) -> ChainResult:
         """Pass ``exchange`` through every guard; never raises for a guard's failure."""
         verdicts: list[Verdict] = []

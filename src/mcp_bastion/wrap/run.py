@@ -78,7 +78,7 @@ async def run_wrap(config: BastionConfig) -> None:
     async with runtime:
         await runtime.start()
         downstream = StdioDownstream(
-            runtime.gateway.handle,
+            runtime.handler,
             Downstream(principal=principal, metadata={"transport": "stdio"}),
             max_message_bytes=max_bytes,
             raw_check=runtime.raw_check(),
