@@ -63,7 +63,8 @@ async def test_secrets_never_reach_logs_metrics_or_the_audit_file(
     configure_logging(level="DEBUG", stream=stream)
     try:
         async with gateway_for({"leaky": leaky_server()}) as gw:
-            reply = await gw.call(OPERATOR, "leaky.lookup", {"query": f"token {SECRET} password={SECRET_PASSWORD}"})
+            query = f"token {SECRET} password={SECRET_PASSWORD}"
+            reply = await gw.call(OPERATOR, "leaky.lookup", {"query": query})
             assert isinstance(reply, JSONRPCResponse)
             released = json.dumps(reply.result)
             metrics = gw.runtime.metrics
