@@ -20,7 +20,7 @@ from gridops.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DataPat
 __all__ = ["app", "parse_ttl", "token_settings_for"]
 
 app = typer.Typer(help="The Grid Operations MCP server.", no_args_is_help=True)
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)
 
 _ROLES = ("viewer", "operator", "engineer", "supervisor")
 _TTL = re.compile(r"^([1-9][0-9]{0,6})([smhd]?)$")

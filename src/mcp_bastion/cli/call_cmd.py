@@ -86,7 +86,12 @@ def call(
     except typer.BadParameter:
         raise
     except Exception as exc:  # any transport/protocol failure is reported, not dumped
-        typer.echo(f"error: {target.split('?')[0]}: {_describe(exc)}", err=True)
+        hint = (
+            " (is the server up, and is --token / BASTION_TOKEN valid for it?)"
+            if target.startswith("http")
+            else ""
+        )
+        typer.echo(f"error: {target.split('?')[0]}: {_describe(exc)}{hint}", err=True)
         raise typer.Exit(EXIT_UNREACHABLE) from exc
     typer.echo(render_result(result, as_json), err=result.is_error and not as_json)
     if result.is_error:
