@@ -10,6 +10,7 @@ the exception chain and out of ``public_message``.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ _T = TypeVar("_T")
 def _translated(fn: Callable[_P, _T]) -> Callable[_P, _T]:
     """Let GridOpsError through; turn anything else into a generic DatabaseError."""
 
+    @functools.wraps(fn)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
             return fn(*args, **kwargs)
@@ -49,7 +51,6 @@ def _translated(fn: Callable[_P, _T]) -> Callable[_P, _T]:
         except Exception as exc:
             raise DatabaseError("internal error in the grid service") from exc
 
-    wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
     return wrapper
 
 

@@ -108,7 +108,16 @@ def test_get_asset(svc: GridService) -> None:
     assert load["latest_measurement"]["ts"] == "2026-10-31T23:45:00Z"
     with pytest.raises(NotFoundError):
         svc.get_asset("line:99999")
-    for bad in ("line:", "line:-1", "Line:5", "line:5 ", "pump:1", "line:01", "'; DROP TABLE lines;--"):
+    for bad in (
+        "line:",
+        "line:-1",
+        "Line:5",
+        "line:5 ",
+        "pump:1",
+        "line:01",
+        "line:5\n",
+        "'; DROP TABLE lines;--",
+    ):
         with pytest.raises(InvalidInputError):
             svc.get_asset(bad)
 

@@ -31,7 +31,7 @@ def split_schema(url: str) -> tuple[str, str | None]:
     schemas = [v for k, v in query if k == "schema"]
     rest = [(k, v) for k, v in query if k != "schema"]
     schema = schemas[-1] if schemas else None
-    if schema is not None and not _SCHEMA.match(schema):
+    if schema is not None and not _SCHEMA.fullmatch(schema):
         raise InvalidInputError("invalid schema name in the database URL")
     return urlunsplit(parts._replace(query=urlencode(rest))), schema
 

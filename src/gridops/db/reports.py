@@ -10,6 +10,7 @@ then bound as parameters. No caller text ever becomes SQL.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -189,6 +190,12 @@ def prepare(name: object, params: object, end: datetime) -> tuple[Report, str, t
     if errors:
         where = "/".join(str(p) for p in errors[0].path) or "params"
         raise InvalidInputError(f"invalid report parameter at {where}: {errors[0].validator} rule failed")
+    # jsonschema applies "pattern" with re.search, where "$" also matches before a final
+    # newline; require the whole value to match.
+    for key, prop in report.params_schema["properties"].items():
+        value = params.get(key)
+        if "pattern" in prop and isinstance(value, str) and not re.fullmatch(prop["pattern"], value):
+            raise InvalidInputError(f"invalid report parameter at {key}: pattern rule failed")
     values = {k: v.get("default") for k, v in report.params_schema["properties"].items()}
     values.update(params)
     # jsonschema treats True as an integer; a bool is never a valid count or id here.

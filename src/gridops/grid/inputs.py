@@ -48,7 +48,7 @@ def parse_asset_id(asset_id: object, *, kinds: tuple[str, ...] = ASSET_KINDS) ->
     """Parse ``kind:number``; ``kinds`` restricts which kinds are acceptable."""
     if not isinstance(asset_id, str) or len(asset_id) > 20:
         raise InvalidInputError("asset_id must look like 'line:5' (kinds: " + ", ".join(ASSET_KINDS) + ")")
-    match = _ASSET.match(asset_id)
+    match = _ASSET.fullmatch(asset_id)
     if match is None:
         raise InvalidInputError("asset_id must look like 'line:5' (kinds: " + ", ".join(ASSET_KINDS) + ")")
     if match.group(1) not in kinds:

@@ -18,7 +18,7 @@ def test_schema_is_removed_and_returned() -> None:
     assert split_schema("postgresql://h/db") == ("postgresql://h/db", None)
 
 
-@pytest.mark.parametrize("bad", ['x"; DROP TABLE records;--', "a b", "1abc", "x" * 64, "", "sch-ema"])
+@pytest.mark.parametrize("bad", ['x"; DROP TABLE records;--', "a b", "1abc", "x" * 64, "", "sch-ema", "a%0A"])
 def test_bad_schema_names_rejected(bad: str) -> None:
     with pytest.raises(InvalidInputError):
         split_schema(f"postgresql://h/db?schema={bad}")

@@ -58,3 +58,9 @@ def test_unknown_report(name: object) -> None:
 def test_params_must_be_an_object() -> None:
     with pytest.raises(InvalidInputError):
         prepare("top_loaded_lines", [("limit", 5)], END)
+
+
+@pytest.mark.parametrize("region", ["substation-1\n", "x\ny", "", "Substation-1"])
+def test_region_pattern_is_a_full_match(region: str) -> None:
+    with pytest.raises(InvalidInputError):
+        prepare("top_loaded_lines", {"region": region}, END)
