@@ -94,6 +94,12 @@ class SQLiteDatabase:
         except RuntimeError as exc:  # executor shut down: the store was closed
             raise StoreUnavailableError("sqlite store is closed") from exc
 
+    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Start ``fn`` on the database thread now; await the result later (for prefetching)."""
+        if self._closed:
+            raise StoreUnavailableError("sqlite store is closed")
+        return asyncio.get_running_loop().run_in_executor(self._executor, self._call, fn)
+
     @staticmethod
     def write(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` inside ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any error)."""

@@ -11,7 +11,7 @@ syncs the WAL up to itself, so durability follows the chain order.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from .interface import GENESIS, Sealer, StoredRecord
 from .sqlite import SQLiteDatabase
@@ -56,10 +56,8 @@ class SQLiteAuditStore:
         return await self.db.run(q)
 
     async def scan(self, *, after_seq: int = 0, batch: int = 5000) -> AsyncIterator[Sequence[StoredRecord]]:
-        cursor = after_seq
-        while True:
-
-            def q(c: sqlite3.Connection, start: int = cursor) -> list[StoredRecord]:
+        def fetch(start: int) -> Callable[[sqlite3.Connection], list[StoredRecord]]:
+            def q(c: sqlite3.Connection) -> list[StoredRecord]:
                 rows = c.execute(
                     # CAST: a tampered row may hold TEXT where we wrote a BLOB (untyped columns).
                     "SELECT seq, CAST(hash AS TEXT), CAST(body AS BLOB) FROM audit_log "
@@ -68,11 +66,16 @@ class SQLiteAuditStore:
                 ).fetchall()
                 return list(map(StoredRecord._make, rows))
 
-            rows = await self.db.run(q)
+            return q
+
+        # The next batch is read on the database thread while the caller checks this one.
+        pending = self.db.submit(fetch(after_seq))
+        while True:
+            rows = await pending
             if not rows:
                 return
+            pending = self.db.submit(fetch(rows[-1].seq))
             yield rows
-            cursor = rows[-1].seq
 
     async def truncate_after(self, seq: int, head_hash: str) -> int:
         def tx(c: sqlite3.Connection) -> int:
