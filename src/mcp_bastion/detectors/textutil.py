@@ -231,7 +231,7 @@ def make_signal(rule_id: str, weight: float, needles: str, pattern: str, label: 
     )
 
 
-def windows(view: str, size: int = 8192, overlap: int = 512) -> list[str]:
+def windows(view: str, size: int = 2048, overlap: int = 400) -> list[str]:
     """``view`` cut into overlapping windows, so needle gates stay selective on large texts.
 
     Patterns span at most a few hundred characters, so a match is never lost at a cut.
