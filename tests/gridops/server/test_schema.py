@@ -50,3 +50,24 @@ async def test_no_dangerous_tools(server_for: Any) -> None:
     async with Client(server_for("supervisor")) as client:
         names = {t.name for t in (await client.list_tools()).tools}
     assert not names & {"execute_sql", "get_env_variable", "run_sql", "query", "shell"}
+
+
+def test_strict_model_refuses_what_the_sdk_default_ignores() -> None:
+    # The attack: smuggle an extra property (here an identity) into a call. The SDK's
+    # default argument model silently drops it; strict_tool's model refuses it.
+    from mcp.server.mcpserver.tools import Tool
+    from pydantic import ValidationError
+
+    from gridops.server.common import strict_tool
+
+    def insert_record(name: str) -> dict[str, Any]:
+        return {"name": name}
+
+    smuggled = {"name": "n", "created_by": "admin"}
+    lenient = Tool.from_function(insert_record, name="insert_record")
+    assert lenient.fn_metadata.arg_model.model_validate(smuggled).model_dump() == {"name": "n"}
+    strict = strict_tool(insert_record, name="insert_record", title="t", description="d", read_only=False)
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        strict.fn_metadata.arg_model.model_validate(smuggled)
+    assert strict.parameters["additionalProperties"] is False
+    assert "additionalProperties" not in lenient.parameters
