@@ -201,8 +201,8 @@ async def test_stolen_session_and_foreign_origin_are_refused(gateway: RunningGat
     [
         (b"[" + b'{"jsonrpc":"2.0","id":1,"method":"ping"}' + b"]", 400, -32600),
         (b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"' + b"A" * 2_000_000 + b'"}}', 413, -32600),
-        (DEEP_CALL_PREFIX + b'{"a":' * 60 + b"1" + b"}" * 61, 200, None),
-        (DEEP_CALL_PREFIX + b'{"a":' * 300 + b"1" + b"}" * 301, 400, -32700),
+        (DEEP_CALL_PREFIX + b'{"a":' * 60 + b"1" + b"}" * 61, 400, -32600),
+        (DEEP_CALL_PREFIX + b'{"a":' * 3000 + b"1" + b"}" * 3001, 400, -32600),
     ],
     ids=["batch", "oversize", "deep", "very-deep"],
 )

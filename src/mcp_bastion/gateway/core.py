@@ -40,10 +40,10 @@ from mcp_bastion import __version__
 from mcp_bastion.errors import SERVER_ERROR, UpstreamError
 from mcp_bastion.messages import Exchange
 from mcp_bastion.pipeline.catalog import Catalog
-from mcp_bastion.pipeline.verdict import Verdict
+from mcp_bastion.pipeline.verdict import Decision, Verdict
 from mcp_bastion.transports.downstream import Downstream
 from mcp_bastion.transports.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, error_response
-from mcp_bastion.transports.upstream import UpstreamConnection, UpstreamReply
+from mcp_bastion.transports.upstream import UPSTREAM_PROTOCOL_VERSION, UpstreamConnection, UpstreamReply
 from mcp_bastion.types import Direction, Principal, UpstreamName
 
 __all__ = ["ChainOutcome", "ChainRunner", "Downstream", "Gateway", "Recorder"]
@@ -307,13 +307,36 @@ class Gateway:
             upstream,
         )
         reply = JSONRPCResponse(jsonrpc="2.0", id=0, result={key: raw})
+        started = time.perf_counter()
         out = await self.s2c.run(
             self._exchange(Direction.SERVER_TO_CLIENT, reply, downstream, upstream, request=request)
         )
+        if out.verdict.decision is not Decision.ALLOW:
+            # Quarantines, description flags and policy filtering are decisions too: audit them.
+            await self._record(out, started, durable=False)
         if not out.verdict.allowed or out.exchange.result is None:
             return []
         items = out.exchange.result.get(key)
         return items if isinstance(items, list) else []
+
+    async def _instructions_through_chain(self, upstream: str) -> None:
+        """Pin and scan the upstream's instructions (never relayed, but a change is a rug pull)."""
+        connection = self.upstreams[upstream]
+        result = dict(connection.initialize_result or {})
+        system = Downstream(principal=SYSTEM)
+        request = self._exchange(
+            Direction.CLIENT_TO_SERVER,
+            JSONRPCRequest(jsonrpc="2.0", id=0, method="initialize"),
+            system,
+            upstream,
+        )
+        reply = JSONRPCResponse(jsonrpc="2.0", id=0, result=result)
+        started = time.perf_counter()
+        out = await self.s2c.run(
+            self._exchange(Direction.SERVER_TO_CLIENT, reply, system, upstream, request=request)
+        )
+        if out.verdict.decision is not Decision.ALLOW:
+            await self._record(out, started, durable=False)
 
     def _remember(self, upstream: str, method: str, raw: Sequence[dict[str, Any]]) -> None:
         if method == "tools/list":
@@ -336,6 +359,7 @@ class Gateway:
         if not stale and self._listed_generation.get(upstream) == connection.generation:
             return
         self.catalog.set_instructions(upstream, connection.instructions)
+        await self._instructions_through_chain(upstream)
         system = Downstream(principal=SYSTEM)
         for method in ("tools/list", "prompts/list", "resources/templates/list"):
             await self._list_through_chain(upstream, method, system)
@@ -412,6 +436,7 @@ class Gateway:
             message=message,
             principal=SYSTEM,
             upstream=UpstreamName(upstream),
+            metadata={"protocol_version": UPSTREAM_PROTOCOL_VERSION},
         )
         outcome = await self.s2c.run(exchange)
         if not outcome.verdict.allowed:

@@ -42,7 +42,7 @@ from mcp_bastion import __version__
 from mcp_bastion.errors import UpstreamError
 from mcp_bastion.transports.jsonrpc import METHOD_NOT_FOUND, error_response
 
-__all__ = ["Opener", "UpstreamConnection", "UpstreamReply"]
+__all__ = ["UPSTREAM_PROTOCOL_VERSION", "Opener", "UpstreamConnection", "UpstreamReply"]
 
 logger = logging.getLogger(__name__)
 

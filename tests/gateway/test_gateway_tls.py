@@ -1,0 +1,110 @@
+"""``listeners.http.tls_cert_file``/``tls_key_file``: the gateway serves HTTPS (real process)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import ipaddress
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+BASTION = str(Path(sys.executable).with_name("bastion"))
+LOOPBACK = ipaddress.ip_address("127.0.0.1")
+ECHO = str(Path(__file__).resolve().parents[2] / "bench" / "_echo_server.py")
+
+
+def self_signed(tmp: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp / "cert.pem", tmp / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    key_file.chmod(0o600)
+    return cert_file, key_file
+
+
+@pytest.fixture
+def tls_gateway(tmp_path: Path) -> Iterator[tuple[int, Path, str]]:
+    cert, key = self_signed(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    api_key = "tls-test-key-0123456789"
+    digest = hashlib.sha256(api_key.encode()).hexdigest()
+    db = f"sqlite:///{tmp_path}/s.db"
+    config = tmp_path / "bastion.yaml"
+    config.write_text(
+        f"""version: 1
+listeners:
+  http: {{host: 127.0.0.1, port: {port}, tls_cert_file: "{cert}", tls_key_file: "{key}"}}
+identities:
+  api_keys: [{{sha256: {digest}, subject: t, roles: [viewer]}}]
+upstreams:
+  echo:
+    command: [{sys.executable}, {ECHO}, --transport, stdio]
+    sandbox: {{read_paths: ["{Path(ECHO).parent}"]}}
+stores: {{pins: "{db}", approvals: "{db}", audit: "{db}"}}
+""",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [BASTION, "gateway", "--config", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "gateway did not start"
+                time.sleep(0.1)
+        yield port, cert, api_key
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+async def test_gateway_serves_https_with_configured_certificate(tls_gateway: tuple[int, Path, str]) -> None:
+    port, cert, api_key = tls_gateway
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}}
+    async with httpx2.AsyncClient(verify=ssl.create_default_context(cafile=str(cert))) as https:
+        r = await https.post(f"https://127.0.0.1:{port}/mcp", json=init, headers={"X-API-Key": api_key})
+        assert r.status_code == 200 and r.json()["result"]["serverInfo"]["name"] == "mcp-bastion"
+        meta = await https.get(f"https://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp")
+        assert meta.json()["resource"] == f"https://127.0.0.1:{port}/mcp"
+    async with httpx2.AsyncClient() as plain:
+        with pytest.raises(httpx2.HTTPError):
+            await plain.post(f"http://127.0.0.1:{port}/mcp", json=init)
