@@ -26,7 +26,7 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(JSON)
 def test_plain_events_seal_to_the_reference_canonical_form(arguments: Any) -> None:
     event = AuditEvent(principal="p\u2028é\x00", method="tools/call", verdict="allow", arguments=arguments)
