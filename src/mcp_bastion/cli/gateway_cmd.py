@@ -48,7 +48,7 @@ def wrap(
 
     try:
         cfg = wrap_config(command or [], config_file=policy, role=identity)
-        anyio.run(run_wrap, cfg)
+        anyio.run(run_wrap, cfg, backend_options={"use_uvloop": True})
     except BastionError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
