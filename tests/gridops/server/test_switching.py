@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
@@ -187,3 +188,19 @@ async def test_no_op_simulation_is_a_clear_conflict(stressed: Any) -> None:
     assert "already open" in text_of(result)
     assert unknown.is_error
     assert "unknown switch" in text_of(unknown)
+
+
+async def test_concurrent_replay_succeeds_once(stressed: Any) -> None:
+    # Sync tools run in worker threads: five simultaneous uses of one token race for real.
+    async with Client(server(stressed.service, "operator")) as client:
+        token = (await simulate(client, stressed.clean))["simulation_token"]
+        results: list[CallToolResult] = []
+
+        async def use() -> None:
+            results.append(await operate(client, stressed.clean, token))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(5):
+                group.start_soon(use)
+    assert sum(not r.is_error for r in results) == 1
+    assert all("already used" in text_of(r) for r in results if r.is_error)
