@@ -118,3 +118,17 @@ async def test_checkpoint_needs_a_key_and_closed_log_refuses() -> None:
     await log.close()
     with pytest.raises(AuditError, match="closed"):
         await log.append(EVENT, durable=True)
+
+
+async def test_cancelled_writer_fails_waiters_instead_of_hanging(tmp_path: Path) -> None:
+    store = SQLiteAuditStore(SQLiteDatabase(tmp_path / "a.db"))
+    log = AuditLog(store, linger=10.0)  # a non-durable record would wait 10 s to fill a batch
+    waiter = asyncio.ensure_future(log.append(EVENT, durable=False))
+    await asyncio.sleep(0.05)
+    assert log._writer is not None
+    log._writer.cancel()
+    with pytest.raises(AuditError, match="writer stopped"):
+        await asyncio.wait_for(waiter, 5)
+    assert (await log.append(EVENT, durable=True)).seq == 1  # a new writer starts on demand
+    await log.close()
+    await store.close()

@@ -69,6 +69,7 @@ class AuditLog:
         self.witness = witness
         self._clock = clock
         self._queue: list[_Pending] = []
+        self._inflight: list[_Pending] = []
         self._wake = asyncio.Event()
         self._flush = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -118,6 +119,18 @@ class AuditLog:
         return await item.future
 
     async def _run(self) -> None:
+        try:
+            await self._loop()
+        except BaseException:
+            # Cancelled (loop shutting down) or a bug: no caller may wait forever, and none
+            # may believe its record was written.
+            for item in self._queue + self._inflight:
+                if not item.future.done():
+                    item.future.set_exception(AuditError("audit writer stopped"))
+            self._queue, self._inflight = [], []
+            raise
+
+    async def _loop(self) -> None:
         while True:
             await self._wake.wait()
             if not self._queue:
@@ -138,7 +151,9 @@ class AuditLog:
                 and not any(p.durable for p in self._queue)
             ):
                 self._flush.clear()
+            self._inflight = batch
             await self._commit(batch)
+            self._inflight = []
 
     async def _commit(self, batch: Sequence[_Pending]) -> None:
         results: list[AuditRecord] = []
@@ -213,6 +228,6 @@ class AuditLog:
         self._closed = True
         self._flush.set()
         self._wake.set()
-        if self._writer is not None:
-            await self._writer
-            self._writer = None
+        writer, self._writer = self._writer, None
+        if writer is not None and not writer.done():
+            await writer
