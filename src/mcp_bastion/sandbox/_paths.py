@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -77,7 +78,17 @@ def _python_prefix(path: Path) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _interpreter_paths(executable: str) -> tuple[str, ...]:
+    return tuple(_find_interpreter_paths(executable))
+
+
 def interpreter_paths(executable: str) -> list[str]:
+    """Directories the executable needs (cached per process: probing costs ~15 ms)."""
+    return list(_interpreter_paths(executable))
+
+
+def _find_interpreter_paths(executable: str) -> list[str]:
     """Directories the executable needs: its venv, base installation, editable sources.
 
     Also the running interpreter's ``sys.prefix`` and ``sys.base_prefix`` (servers are

@@ -14,6 +14,7 @@ read, so the C library falls back to ``clone``, which we can check); ``ioctl(TIO
 from __future__ import annotations
 
 import errno
+import functools
 import platform
 import struct
 
@@ -135,6 +136,7 @@ def _insn(code: int, jt: int, jf: int, k: int) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
+@functools.lru_cache(maxsize=4)
 def seccomp_program(machine: str | None = None) -> bytes:
     """Return the filter for ``machine`` (default: this one) as packed ``sock_filter`` structs."""
     arch = machine or platform.machine()
