@@ -327,12 +327,15 @@ async def verify_log(
     verifier: CheckpointVerifier | None = None,
     witness: Mapping[int, str] | None = None,
     deep: bool = False,
+    checker: ChainChecker | None = None,
 ) -> VerifyReport:
     """Verify everything in ``store`` up to its committed head; safe while writers append.
 
     Records committed after the head was read are not checked; a record beyond the head
-    as re-read afterwards was not written through the store's append: *inserted*.
+    as re-read afterwards was not written through the store's append: *inserted*. Pass
+    ``checker`` to continue a chain already fed (e.g. from archived JSONL segments).
     """
+    checker = checker or ChainChecker(verifier, witness, deep=deep)
     head = await store.head()
 
     async def bounded() -> AsyncIterator[Sequence[StoredRecord]]:
@@ -345,7 +348,9 @@ async def verify_log(
                 yield inside
             return
 
-    report = await verify_stream(bounded(), head=head, verifier=verifier, witness=witness, deep=deep)
+    async for batch in bounded():
+        checker.feed(batch)
+    report = checker.finish(head)
     if not report.ok:
         return report
     beyond = 0

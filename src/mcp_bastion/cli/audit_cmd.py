@@ -10,7 +10,7 @@ store.
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -23,12 +23,12 @@ from mcp_bastion.audit.log import AuditLog
 from mcp_bastion.audit.record import AuditRecord
 from mcp_bastion.audit.repair import repair, rotate
 from mcp_bastion.audit.signing import CheckpointSigner, CheckpointVerifier, generate_key
-from mcp_bastion.audit.verify import ChainChecker, VerifyReport, load_witness
+from mcp_bastion.audit.verify import ChainChecker, VerifyReport, load_witness, verify_log
 from mcp_bastion.config import load_config
 from mcp_bastion.config.defaults import DEFAULT_STATE_DIR
 from mcp_bastion.errors import AuditIntegrityError, BastionError
 from mcp_bastion.store.factory import open_store
-from mcp_bastion.store.interface import AuditStore, StoredRecord
+from mcp_bastion.store.interface import AuditStore
 
 __all__ = ["app", "audit_url"]
 
@@ -140,24 +140,12 @@ def verify(
     else:
 
         async def check(store: AuditStore) -> VerifyReport:
-            head = await store.head()
-            async for batch in _bounded(store, head[0]):
-                checker.feed(batch)
-            return checker.finish(head)
+            return await verify_log(store, checker=checker)
 
         report = _run(audit_url(config, db), check)
     _print_report(report)
     if not report.ok:
         raise typer.Exit(EXIT_BAD_LOG)
-
-
-async def _bounded(store: AuditStore, head_seq: int) -> AsyncIterator[Sequence[StoredRecord]]:
-    async for batch in store.scan():
-        inside = [r for r in batch if r.seq <= head_seq] if batch[-1].seq > head_seq else batch
-        if inside:
-            yield inside
-        if len(inside) < len(batch):
-            return
 
 
 def _print_report(report: VerifyReport) -> None:
