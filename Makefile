@@ -22,8 +22,16 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# The stdio sandbox needs bubblewrap (Debian package); as root with apt-get, install it.
+# Without it the sandbox uses Landlock, or refuses to start servers (docs/sandbox.md).
+SANDBOX_DEPS = command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	&& apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; } \
+	|| echo "note: bubblewrap is not installed; stdio servers get Landlock or a refusal (docs/sandbox.md)"
+
 install: $(VENV)/.installed
+	@$(SANDBOX_DEPS)
 install-dev: $(VENV)/.installed-dev
+	@$(SANDBOX_DEPS)
 
 ## make up: install, create the embedded SQLite grid database on first run, and serve the
 ## gateway on 127.0.0.1:$(PORT) with the Grid Ops server (sandboxed, stdio) behind it.
