@@ -138,6 +138,15 @@ def unshare_ns() -> str:
 
 
 @server.tool()
+def confinement() -> str:
+    """Report this process's no_new_privs, seccomp mode and uid (from /proc/self/status)."""
+    fields = ("NoNewPrivs", "Seccomp", "Uid")
+    lines = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
+    found = {line.split(":")[0]: line.split(":")[1].split()[0] for line in lines if line.startswith(fields)}
+    return _result(True, json.dumps(found, sort_keys=True))
+
+
+@server.tool()
 def crash(code: int) -> str:
     """Exit at once with ``code`` (a crash, for the supervisor tests)."""
     os._exit(code)

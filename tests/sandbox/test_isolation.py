@@ -69,6 +69,7 @@ async def _attack(
         for tool, args in attacks:
             results[tool] = await _call(session, tool, **args)
             assert (await _call(session, "alive"))["ok"], f"server stopped answering after {tool}"
+        results["confinement"] = json.loads((await _call(session, "confinement"))["detail"])
     return results
 
 
@@ -99,6 +100,7 @@ async def test_every_attack_succeeds_unconfined(
     assert results["allocate"]["ok"], results["allocate"]
     assert results["ptrace_child"]["ok"], results["ptrace_child"]
     assert results["unshare_ns"]["ok"], results["unshare_ns"]
+    assert results["confinement"]["Seccomp"] == "0"
     assert [event.isolation_used for event in events] == ["none", "none"]
 
 
@@ -129,6 +131,8 @@ async def _confined(
     assert not results["allocate"]["ok"], results["allocate"]
     assert not results["ptrace_child"]["ok"], results["ptrace_child"]
     assert not results["unshare_ns"]["ok"], results["unshare_ns"]
+    assert results["confinement"]["NoNewPrivs"] == "1"
+    assert results["confinement"]["Seccomp"] == "2"  # a filter is installed
     return events
 
 
@@ -140,6 +144,7 @@ async def test_every_attack_fails_under_the_default_profile(
     spawn, exit_ = events
     assert (spawn.kind, exit_.kind) == ("spawn", "exit")
     assert spawn.isolation_used == "bubblewrap"
+    assert spawn.pid is not None
     assert spawn.command == tuple(hostile_command)
     assert spawn.resolved_executable == hostile_command[0]
     assert spawn.profile["isolation"] == "auto"
