@@ -74,3 +74,13 @@ async def test_concurrent_appends_form_one_sequence(audit_store: AuditStore) -> 
         assert f'"prev":"{prev}"'.encode() in r.body
         prev = r.hash
     assert await audit_store.head() == (90, prev)
+
+
+async def test_scan_into_bounds_and_order(audit_store: AuditStore) -> None:
+    recs = await audit_store.append(_sealer(12, []), durable=True)
+    seen: list[list[int]] = []
+    await audit_store.scan_into(lambda b: seen.append([r.seq for r in b]), after_seq=2, until_seq=9, batch=3)
+    assert seen == [[3, 4, 5], [6, 7, 8], [9]]
+    everything: list[StoredRecord] = []
+    await audit_store.scan_into(everything.extend)
+    assert everything == list(recs)

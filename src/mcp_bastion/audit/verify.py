@@ -337,19 +337,7 @@ async def verify_log(
     """
     checker = checker or ChainChecker(verifier, witness, deep=deep)
     head = await store.head()
-
-    async def bounded() -> AsyncIterator[Sequence[StoredRecord]]:
-        async for batch in store.scan():
-            if batch[-1].seq <= head[0]:
-                yield batch
-                continue
-            inside = [r for r in batch if r.seq <= head[0]]
-            if inside:
-                yield inside
-            return
-
-    async for batch in bounded():
-        checker.feed(batch)
+    await store.scan_into(checker.feed, until_seq=head[0])
     report = checker.finish(head)
     if not report.ok:
         return report

@@ -172,6 +172,21 @@ class AuditStore(Protocol):
 
     def scan(self, *, after_seq: int = 0, batch: int = 5000) -> AsyncIterator[Sequence[StoredRecord]]: ...
 
+    async def scan_into(
+        self,
+        consume: Callable[[Sequence[StoredRecord]], None],
+        *,
+        after_seq: int = 0,
+        until_seq: int | None = None,
+        batch: int = 5000,
+    ) -> None:
+        """Hand records ``after_seq < seq <= until_seq`` in order to ``consume``, batch by batch.
+
+        ``consume`` is pure CPU (the verifier); a store may call it on its worker thread,
+        next to the read, which spares a thread hand-off per batch.
+        """
+        ...
+
     async def truncate_after(self, seq: int, head_hash: str) -> int:
         """Delete records with ``seq`` above ``seq`` and set the head to it; return the count."""
         ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
 
 from .bucket import refill_and_take
@@ -164,6 +164,21 @@ class MemoryAuditStore:
             rows = [r for r in self._records if r.seq > after_seq]
         for start in range(0, len(rows), batch):
             yield rows[start : start + batch]
+
+    async def scan_into(
+        self,
+        consume: Callable[[Sequence[StoredRecord]], None],
+        *,
+        after_seq: int = 0,
+        until_seq: int | None = None,
+        batch: int = 5000,
+    ) -> None:
+        with self._lock:
+            rows = [
+                r for r in self._records if r.seq > after_seq and (until_seq is None or r.seq <= until_seq)
+            ]
+        for start in range(0, len(rows), batch):
+            consume(rows[start : start + batch])
 
     async def truncate_after(self, seq: int, head_hash: str) -> int:
         with self._lock:

@@ -11,7 +11,7 @@ and it is the row whose value we need anyway.) Non-durable batches commit with
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from .interface import Sealer, StoredRecord
 from .postgres import PostgresDatabase
@@ -63,6 +63,21 @@ class PostgresAuditStore:
                 return
             yield rows
             cursor = rows[-1].seq
+
+    async def scan_into(
+        self,
+        consume: Callable[[Sequence[StoredRecord]], None],
+        *,
+        after_seq: int = 0,
+        until_seq: int | None = None,
+        batch: int = 5000,
+    ) -> None:
+        async for rows in self.scan(after_seq=after_seq, batch=batch):
+            inside = rows if until_seq is None else [r for r in rows if r.seq <= until_seq]
+            if inside:
+                consume(inside)
+            if len(inside) < len(rows):
+                return
 
     async def truncate_after(self, seq: int, head_hash: str) -> int:
         async with self.db.connection() as conn, conn.transaction():

@@ -77,6 +77,35 @@ class SQLiteAuditStore:
             pending = self.db.submit(fetch(rows[-1].seq))
             yield rows
 
+    async def scan_into(
+        self,
+        consume: Callable[[Sequence[StoredRecord]], None],
+        *,
+        after_seq: int = 0,
+        until_seq: int | None = None,
+        batch: int = 5000,
+    ) -> None:
+        limit = 2**63 - 1 if until_seq is None else until_seq
+
+        def step(start: int) -> Callable[[sqlite3.Connection], int | None]:
+            # Read one batch and check it on the database thread: no hand-off per batch.
+            def q(c: sqlite3.Connection) -> int | None:
+                rows = c.execute(
+                    "SELECT seq, CAST(hash AS TEXT), CAST(body AS BLOB) FROM audit_log "
+                    "WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                    (start, limit, batch),
+                ).fetchall()
+                if not rows:
+                    return None
+                consume(list(map(StoredRecord._make, rows)))
+                return int(rows[-1][0])
+
+            return q
+
+        cursor: int | None = after_seq
+        while cursor is not None:
+            cursor = await self.db.run(step(cursor))
+
     async def truncate_after(self, seq: int, head_hash: str) -> int:
         def tx(c: sqlite3.Connection) -> int:
             removed = c.execute("DELETE FROM audit_log WHERE seq > ?", (seq,)).rowcount
