@@ -31,7 +31,7 @@ def configure_logging(*, level: str = "INFO", json: bool = True, stream: TextIO 
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         logger_factory=structlog.PrintLoggerFactory(file=out),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,  # reconfiguration (tests, --log-level) must reach module loggers
     )
     handler = logging.StreamHandler(out)
     handler.setFormatter(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from mcp_types import JSONRPCRequest, JSONRPCResponse
@@ -60,6 +61,8 @@ async def test_secrets_never_reach_logs_metrics_or_the_audit_file(
     gateway_for: GatewayFactory, tmp_path: Path
 ) -> None:
     stream = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
     configure_logging(level="DEBUG", stream=stream)
     try:
         async with gateway_for({"leaky": leaky_server()}) as gw:
@@ -72,8 +75,10 @@ async def test_secrets_never_reach_logs_metrics_or_the_audit_file(
             text = metrics.render().decode()
             await gw.runtime.gateway.drain()
     finally:
-        configure_logging(level="WARNING")
-        logging.getLogger().setLevel(logging.WARNING)
+        structlog.reset_defaults()
+        root = logging.getLogger()
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
     logs = stream.getvalue()
     assert "mcp.decision" in logs  # the access log line was written
     for secret in (SECRET, SECRET_PASSWORD):
