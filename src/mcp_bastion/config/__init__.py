@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mcp_bastion.config.audit import AuditLogConfig
 from mcp_bastion.config.defaults import DEFAULT_STATE_DIR, default_config
 from mcp_bastion.config.guards import (
     DEFAULT_GUARD_ORDER,
@@ -34,6 +35,7 @@ __all__ = [
     "ApiKey",
     "ArgumentConstraint",
     "ArgumentsSettings",
+    "AuditLogConfig",
     "AuditSettings",
     "AuthenticationSettings",
     "AuthorizationSettings",

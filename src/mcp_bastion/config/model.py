@@ -9,6 +9,7 @@ from typing import Literal, Self
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from mcp_bastion.config._base import ConfigPath, StrictModel
+from mcp_bastion.config.audit import AuditLogConfig
 from mcp_bastion.config.guards import GuardSettings, default_guards, unique_names
 from mcp_bastion.config.identities import Identities
 from mcp_bastion.config.listeners import Listeners
@@ -77,6 +78,7 @@ class BastionConfig(StrictModel):
     stores: Stores = Stores()
     token: TokenConfig | None = None
     observability: Observability = Observability()
+    audit_log: AuditLogConfig = AuditLogConfig()
 
     @field_validator("upstreams")
     @classmethod

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcp_bastion.audit.log import AuditLog
+from mcp_bastion.audit.signing import CheckpointSigner
 from mcp_bastion.config import BastionConfig
 from mcp_bastion.pipeline.chain import GuardStores
 from mcp_bastion.store.factory import Stores, open_stores
@@ -49,4 +50,9 @@ def open_gateway_stores(config: BastionConfig) -> OpenStores:
             "audit": urls.audit,
         }
     )
-    return OpenStores(stores=stores, audit_log=AuditLog(stores.audit))
+    sealing = config.audit_log
+    signer = CheckpointSigner.from_file(sealing.signing_key_file) if sealing.signing_key_file else None
+    log = AuditLog(
+        stores.audit, signer=signer, checkpoint_every=sealing.checkpoint_every, witness=sealing.witness_file
+    )
+    return OpenStores(stores=stores, audit_log=log)
