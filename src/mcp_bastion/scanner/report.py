@@ -17,7 +17,6 @@ from mcp_bastion.scanner.rules import describe
 __all__ = ["SARIF_SCHEMA_URI", "render", "to_html", "to_json", "to_sarif", "to_table"]
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-_INFO_URI = "https://github.com/mcp-bastion/mcp-bastion/blob/main/docs/scanner.md"
 _SARIF_LEVEL = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
@@ -71,7 +70,6 @@ def to_sarif(report: ScanReport) -> str:
                 or rid,
                 "shortDescription": {"text": title},
                 "fullDescription": {"text": help_text},
-                "helpUri": _INFO_URI,
                 "defaultConfiguration": {"level": _SARIF_LEVEL[worst[rid]]},
                 "properties": props,
             }
@@ -102,7 +100,6 @@ def to_sarif(report: ScanReport) -> str:
                     "driver": {
                         "name": "bastion-scan",
                         "version": __version__,
-                        "informationUri": _INFO_URI,
                         "rules": rules,
                     }
                 },
