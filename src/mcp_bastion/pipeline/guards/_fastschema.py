@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["compile_fast"]
+__all__ = ["Check", "compile_fast"]
 
 Check = Callable[[Any], bool]
 

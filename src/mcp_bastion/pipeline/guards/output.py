@@ -40,6 +40,7 @@ from mcp_bastion.detectors import FLAG_THRESHOLD, Finding, redact_value, risk_sc
 from mcp_bastion.messages import Exchange
 from mcp_bastion.pipeline.catalog import Catalog
 from mcp_bastion.pipeline.chain import BuildContext
+from mcp_bastion.pipeline.guards._fastschema import Check, compile_fast
 from mcp_bastion.pipeline.guards.pinning import replace_result
 from mcp_bastion.pipeline.verdict import Decision, Verdict
 from mcp_bastion.types import Direction
@@ -69,28 +70,43 @@ def _withheld(rule_ids: tuple[str, ...]) -> str:
 
 
 class _Validators:
-    """Compiled outputSchema validators keyed by schema digest (bounded LRU, thread-safe)."""
+    """Compiled outputSchema validators (bounded LRU, thread-safe).
+
+    Looked up first by the identity of the catalog's schema object (the catalog replaces,
+    never mutates, a definition), then by its digest; each entry also holds the accept-only
+    fast check of ``_fastschema`` (None when the schema is outside its subset).
+    """
 
     def __init__(self, size: int = 512) -> None:
         self._size = size
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, jsonschema.protocols.Validator] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[jsonschema.protocols.Validator, Check | None]] = OrderedDict()
+        self._by_id: dict[int, tuple[Mapping[str, Any], jsonschema.protocols.Validator, Check | None]] = {}
 
-    def get(self, schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+    def get(self, schema: Mapping[str, Any]) -> tuple[jsonschema.protocols.Validator, Check | None]:
+        known = self._by_id.get(id(schema))
+        if known is not None and known[0] is schema:
+            return known[1], known[2]
         key = digest(schema)
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
-                return hit
-        jsonschema.Draft202012Validator.check_schema(schema)
-        # An empty registry: "$ref" resolves inside the schema only, never over the network.
-        validator = jsonschema.Draft202012Validator(schema, registry=referencing.Registry())
+        if hit is None:
+            jsonschema.Draft202012Validator.check_schema(schema)
+            # An empty registry: "$ref" resolves inside the schema only, never over the network.
+            hit = (
+                jsonschema.Draft202012Validator(schema, registry=referencing.Registry()),
+                compile_fast(schema),
+            )
         with self._lock:
-            self._cache[key] = validator
+            self._cache[key] = hit
             while len(self._cache) > self._size:
                 self._cache.popitem(last=False)
-        return validator
+            if len(self._by_id) >= self._size:
+                self._by_id.clear()
+            self._by_id[id(schema)] = (schema, *hit)
+        return hit
 
 
 class OutputGuard:
@@ -163,7 +179,10 @@ class OutputGuard:
         try:
             if not isinstance(schema, Mapping):
                 raise jsonschema.SchemaError("outputSchema is not an object")
-            error = jsonschema.exceptions.best_match(self._validators.get(schema).iter_errors(structured))
+            validator, fast = self._validators.get(schema)
+            if fast is not None and fast(structured):
+                return None
+            error = jsonschema.exceptions.best_match(validator.iter_errors(structured))
         except (jsonschema.SchemaError, referencing.exceptions.Unresolvable) as exc:
             return Verdict.deny(
                 NAME, "tool output schema is unusable", rule_ids=(RULE_SCHEMA,), detail=type(exc).__name__
