@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from typing import Annotated, Any
 
 import anyio
@@ -19,6 +18,8 @@ import typer
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
+
+from mcp_bastion.scanner.targets import TargetError, parse_target
 
 __all__ = ["call", "parse_arguments", "render_result"]
 
@@ -51,23 +52,24 @@ def render_result(result: CallToolResult, as_json: bool) -> str:
 
 
 async def _call(target: str, tool: str, arguments: dict[str, Any], token: str | None) -> CallToolResult:
-    if target.startswith("stdio:"):
-        argv = shlex.split(target.removeprefix("stdio:"))
-        if not argv:
-            raise typer.BadParameter("stdio: needs a command line, e.g. stdio:'bastion gridops serve'")
-        # TODO(sandbox): route the child through mcp_bastion.sandbox once it lands; for now the
-        # SDK's stdio client starts it (with the SDK's reduced default environment).
-        async with Client(StdioServerParameters(command=argv[0], args=argv[1:])) as client:
+    try:
+        parsed = parse_target(target, token=token)
+    except TargetError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if parsed.kind == "stdio":
+        argv = parsed.argv
+        # TODO(sandbox): route the child through mcp_bastion.sandbox (scanner.targets.connect
+        # does); for now the SDK's stdio client starts it (with the SDK's reduced environment),
+        # so servers that write next to themselves keep working.
+        async with Client(StdioServerParameters(command=argv[0], args=list(argv[1:]))) as client:
             return await client.call_tool(tool, arguments)
-    if target.startswith(("http://", "https://")):
-        headers = {"Authorization": f"Bearer {token}"} if token else None
-        # The SDK's recommended timeouts: a short connect, a long read for held-open streams.
-        async with (
-            httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=300.0)) as http,
-            Client(streamable_http_client(target, http_client=http)) as client,
-        ):
-            return await client.call_tool(tool, arguments)
-    raise typer.BadParameter("TARGET must be an http(s):// URL or stdio:<command line>")
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    # The SDK's recommended timeouts: a short connect, a long read for held-open streams.
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=300.0)) as http,
+        Client(streamable_http_client(parsed.url, http_client=http)) as client,
+    ):
+        return await client.call_tool(tool, arguments)
 
 
 def call(
