@@ -72,6 +72,14 @@ SCAN_RULES: dict[str, ScanRule] = {
         ),
         ScanRule("BST-SCAN-405", "Command injection (canary file)", _C, "CWE-78", "No shell; argv lists."),
         ScanRule("BST-SCAN-406", "Path traversal", _H, "CWE-22", "Resolve and confine paths."),
+        ScanRule("BST-SCAN-501", "No authentication on the HTTP endpoint", _H, "CWE-306", "Require a token."),
+        ScanRule("BST-SCAN-502", "Missing RFC 9728 resource metadata", _M, "CWE-287", "Serve the metadata."),
+        ScanRule("BST-SCAN-503", "Origin not validated (DNS rebinding)", _H, "CWE-346", "Check Origin."),
+        ScanRule("BST-SCAN-504", "Predictable session ids", _M, "CWE-330", "128 random bits per id."),
+        ScanRule("BST-SCAN-505", "Plain http off loopback", _H, "CWE-319", "Use https."),
+        ScanRule("BST-SCAN-506", "JSON-RPC batches accepted", _L, "CWE-770", "Reject arrays."),
+        ScanRule("BST-SCAN-507", "Oversize request bodies accepted", _M, "CWE-770", "Cap body size."),
+        ScanRule("BST-SCAN-508", "Stack trace in an error response", _M, "CWE-209", "Generic errors only."),
     )
 }
 

@@ -19,6 +19,7 @@ from mcp_bastion.scanner.model import ScanFinding, ScanReport, ServerResult, Sur
 from mcp_bastion.scanner.rules import SCAN_RULES
 from mcp_bastion.scanner.static import collision_checks, static_checks
 from mcp_bastion.scanner.targets import Target, connect
+from mcp_bastion.scanner.transport import transport_checks
 
 __all__ = ["ScanOptions", "fetch_surface", "scan", "scan_surface_only"]
 
@@ -106,6 +107,10 @@ async def _scan_one(
                     findings += await active_probes(client, target.name, surface, ctx)
                     if target.kind == "stdio" or not target.token:
                         findings += await authorization_probe(client, target.name, surface)
+            if target.kind == "http":
+                if progress:
+                    progress(target, "transport")
+                findings += await transport_checks(target, timeout_s=options.timeout_s)
             if options.active and target.kind == "http" and target.token:
                 findings += await _anonymous_authorization(target, surface, options)
     except Exception as exc:  # noqa: BLE001 - one unreachable server must not stop the scan of the others
