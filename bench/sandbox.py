@@ -95,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     import anyio
 
     from bench._report import report, summarize_latencies
+    from mcp_bastion.log import configure_logging
     from mcp_bastion.sandbox import HostCapabilities
+
+    configure_logging(level="WARNING")  # stdout carries the report; spawn logs would interleave
 
     host = HostCapabilities.probe()
     modes: list[Mode] = ["none"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import anyio
 import pytest
@@ -56,6 +57,9 @@ async def test_crash_is_restarted_and_serving_resumes(hostile_command: list[str]
     crash = events[2]
     assert crash.returncode is not None
     assert events[4].attempt == 1
+    # Wall-clock times, in order (a monotonic clock here would be meaningless in an audit log).
+    assert [event.time for event in events] == sorted(event.time for event in events)
+    assert abs(events[-1].time - time.time()) < 600
 
 
 async def test_restart_limit_raises_upstream_error() -> None:

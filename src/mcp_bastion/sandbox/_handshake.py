@@ -57,8 +57,14 @@ def _confine(child: int, rlimits: Mapping[str, tuple[int, int]], cgroup: PidsCgr
     if cgroup is not None:
         with open(cgroup.procs, "w", encoding="ascii") as handle:  # noqa: PTH123 - cgroupfs control file
             handle.write(str(child))
-    for name, limits in rlimits.items():
-        resource.prlimit(child, getattr(resource, name), limits)
+    for name, (soft, hard) in rlimits.items():
+        which = getattr(resource, name)
+        # Never above our own hard limit: raising it needs CAP_SYS_RESOURCE, which a
+        # container may lack; a lower limit than asked for is the safe direction.
+        ceiling = resource.getrlimit(which)[1]
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)  # noqa: PLW2901 - clamped copy
+        resource.prlimit(child, which, (soft, hard))
 
 
 async def start_bwrap(plan: LaunchPlan, cgroup: PidsCgroup | None) -> Process:

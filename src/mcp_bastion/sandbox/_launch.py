@@ -109,7 +109,11 @@ def _apply(spec: dict[str, Any]) -> None:
     if spec.get("cgroup_procs"):
         Path(spec["cgroup_procs"]).write_text(str(os.getpid()), encoding="ascii")
     for name, (soft, hard) in spec["rlimits"].items():
-        resource.setrlimit(getattr(resource, name), (soft, hard))
+        which = getattr(resource, name)
+        ceiling = resource.getrlimit(which)[1]  # never above ours: the safe direction
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)  # noqa: PLW2901 - clamped copy
+        resource.setrlimit(which, (soft, hard))
     program = bytes.fromhex(spec["seccomp_hex"]) if spec.get("seccomp_hex") else b""
     if spec.get("landlock") is not None:
         _landlock(spec["landlock"])

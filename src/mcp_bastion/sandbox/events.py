@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["EventSink", "SpawnEvent", "file_sha256"]
+__all__ = ["EventKind", "EventSink", "SpawnEvent", "file_sha256"]
 
 EventKind = Literal["spawn", "exit", "restart", "crash"]
 

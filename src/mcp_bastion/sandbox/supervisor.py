@@ -15,6 +15,7 @@ is alive and reading) is taken out of the stream before ``serve`` sees it.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import anyio
@@ -25,7 +26,7 @@ from mcp.shared.message import SessionMessage
 
 from mcp_bastion.config.sandbox import SandboxProfile
 from mcp_bastion.errors import UpstreamError
-from mcp_bastion.sandbox.events import EventSink, SpawnEvent
+from mcp_bastion.sandbox.events import EventKind, EventSink, SpawnEvent
 from mcp_bastion.sandbox.host import HostCapabilities
 from mcp_bastion.sandbox.process import ReadStream, Running, WriteStream, spawn
 
@@ -61,20 +62,20 @@ class Supervisor:
         self.restarts = 0
         self._ping_ids = itertools.count(1)
 
-    def _emit(self, running: Running, kind: str, returncode: int | None) -> None:
+    def _emit(self, running: Running, kind: EventKind, returncode: int | None) -> None:
         if self.on_event is None:
             return
         plan = running.plan
         self.on_event(
             SpawnEvent(
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 command=plan.command,
                 resolved_executable=plan.resolved_executable,
                 sha256=running.sha256,
                 profile=self.profile.model_dump(mode="json"),
                 pid=running.process.pid,
                 isolation_used=plan.isolation,
-                time=anyio.current_time(),
+                time=time.time(),
                 returncode=returncode,
                 attempt=self.restarts,
             )
