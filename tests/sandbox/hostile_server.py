@@ -11,6 +11,7 @@ import ctypes
 import json
 import mmap
 import os
+import resource
 import signal
 import socket
 import time
@@ -144,6 +145,13 @@ def confinement() -> str:
     lines = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
     found = {line.split(":")[0]: line.split(":")[1].split()[0] for line in lines if line.startswith(fields)}
     return _result(True, json.dumps(found, sort_keys=True))
+
+
+@server.tool()
+def limits() -> str:
+    """Report this process's hard limits on open files and address space."""
+    found = {name: resource.getrlimit(getattr(resource, name))[1] for name in ("RLIMIT_NOFILE", "RLIMIT_AS")}
+    return _result(True, json.dumps(found))
 
 
 @server.tool()

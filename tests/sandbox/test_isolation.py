@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import resource
 from pathlib import Path
 from typing import Any, Literal
 
@@ -157,3 +158,17 @@ async def test_every_attack_fails_under_landlock(
 ) -> None:
     events = await _confined("landlock", hostile_command, tcp_listener, tmp_path, monkeypatch)
     assert events[0].isolation_used == "landlock"
+
+
+@needs_bwrap
+async def test_limits_reach_the_server_clamped_to_the_gateways_own(hostile_command: list[str]) -> None:
+    # More open files than this process may have: the server gets our ceiling, never an error.
+    profile = SandboxProfile(max_open_files=1_000_000, memory_mb=768)
+    async with (
+        open_stdio(hostile_command, profile=profile) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        limits = json.loads((await _call(session, "limits"))["detail"])
+    assert limits["RLIMIT_NOFILE"] == min(1_000_000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+    assert limits["RLIMIT_AS"] == 768 * 1024 * 1024
