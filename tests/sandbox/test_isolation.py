@@ -14,6 +14,7 @@ import resource
 from pathlib import Path
 from typing import Any, Literal
 
+import anyio
 import pytest
 from mcp import ClientSession
 from mcp_types import TextContent
@@ -172,3 +173,18 @@ async def test_limits_reach_the_server_clamped_to_the_gateways_own(hostile_comma
         limits = json.loads((await _call(session, "limits"))["detail"])
     assert limits["RLIMIT_NOFILE"] == min(1_000_000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
     assert limits["RLIMIT_AS"] == 768 * 1024 * 1024
+
+
+@needs_bwrap
+@pytest.mark.skipif(HOST.pids_cgroup is None, reason="no writable pids cgroup on this machine")
+async def test_the_per_server_cgroup_is_removed_after_exit(hostile_command: list[str]) -> None:
+    events: list[SpawnEvent] = []
+    async with (
+        open_stdio(hostile_command, profile=SandboxProfile(), on_event=events.append) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        await _call(session, "fork_many", count=5)  # children that were killed, not left running
+        cgroup = anyio.Path(events[0].detail["cgroup"])
+        assert (await (cgroup / "pids.max").read_text(encoding="ascii")).strip() == "64"
+    assert not await cgroup.exists()

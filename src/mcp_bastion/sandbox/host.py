@@ -15,11 +15,15 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
+
 __all__ = ["HostCapabilities", "PidsCgroup"]
 
 _SYS_LANDLOCK_CREATE_RULESET = 444
 _LANDLOCK_CREATE_RULESET_VERSION = 1
 _CGROUP_ROOT = Path("/sys/fs/cgroup")
+_REMOVE_ATTEMPTS = 100
+_REMOVE_PAUSE_S = 0.02
 
 
 def _landlock_abi() -> int:
@@ -95,6 +99,18 @@ class PidsCgroup:
         return cls(path)
 
     def remove(self) -> None:
-        """Remove the cgroup (it must be empty: the sandbox is gone). Errors are ignored."""
+        """One attempt to remove the cgroup; a busy one is left behind (prefer ``remove_when_empty``)."""
         with contextlib.suppress(OSError):
             self.path.rmdir()
+
+    async def remove_when_empty(self) -> None:
+        """Remove the cgroup once empty; killed tasks take a moment to leave (EBUSY meanwhile)."""
+        for _ in range(_REMOVE_ATTEMPTS):
+            try:
+                self.path.rmdir()
+            except FileNotFoundError:
+                return
+            except OSError:
+                await anyio.sleep(_REMOVE_PAUSE_S)
+            else:
+                return

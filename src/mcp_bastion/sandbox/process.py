@@ -158,6 +158,31 @@ async def _wait_exit(process: Process, grace_s: float) -> bool:
     return True
 
 
+def _temp_workdir(profile: SandboxProfile, host: HostCapabilities) -> str | None:
+    """A fresh host work directory, unless the profile names one or bwrap's tmpfs serves."""
+    in_tmpfs = profile.isolation in {"auto", "bubblewrap"} and host.bwrap is not None
+    if profile.workdir is not None or in_tmpfs:
+        return None
+    return tempfile.mkdtemp(prefix="bastion-work-")
+
+
+async def _start(plan: LaunchPlan, cgroup: PidsCgroup | None) -> Process:
+    try:
+        if plan.isolation == "bubblewrap":
+            return await start_bwrap(plan, cgroup)
+        return await anyio.open_process(
+            plan.argv(cgroup.procs if cgroup else None),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(plan.env),
+            cwd=plan.cwd,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise SpawnError(f"could not start {plan.resolved_executable}: {exc.strerror}") from exc
+
+
 @asynccontextmanager
 async def spawn(
     command: Sequence[str],
@@ -170,37 +195,20 @@ async def spawn(
 ) -> AsyncIterator[Running]:
     """Start ``command`` under ``profile``; yield the running server; stop it on exit."""
     host = host if host is not None else HostCapabilities.probe()
-    temp_dir: str | None = None
-    if profile.workdir is None and (
-        profile.isolation == "none" or not host.bwrap or profile.isolation == "landlock"
-    ):
-        temp_dir = tempfile.mkdtemp(prefix="bastion-work-")
+    temp_dir = _temp_workdir(profile, host)
     cgroup: PidsCgroup | None = None
     try:
         plan = build_command(command, profile, workdir=temp_dir, cwd=cwd, host=host)
         if plan.isolation != "none" and host.pids_cgroup is not None:
             cgroup = PidsCgroup.create(host.pids_cgroup, profile.max_processes)
         sha = file_sha256(plan.script or plan.resolved_executable)
-        try:
-            if plan.isolation == "bubblewrap":
-                process = await start_bwrap(plan, cgroup)
-            else:
-                process = await anyio.open_process(
-                    plan.argv(cgroup.procs if cgroup else None),
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    env=dict(plan.env),
-                    cwd=plan.cwd,
-                    start_new_session=True,
-                )
-        except OSError as exc:
-            raise SpawnError(f"could not start {plan.resolved_executable}: {exc.strerror}") from exc
+        process = await _start(plan, cgroup)
         read_writer, read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
         write, write_reader = anyio.create_memory_object_stream[SessionMessage](0)
         running = Running(read=read, write=write, process=process, plan=plan, sha256=sha)
         if on_event is not None:
-            on_event(_event("spawn", plan, profile, sha, pid=process.pid, attempt=attempt))
+            detail = {"cgroup": str(cgroup.path)} if cgroup is not None else {}
+            on_event(_event("spawn", plan, profile, sha, pid=process.pid, attempt=attempt, detail=detail))
         log.info(
             "sandbox.spawn", pid=process.pid, isolation=plan.isolation, executable=plan.resolved_executable
         )
@@ -231,7 +239,8 @@ async def spawn(
                 tg.cancel_scope.cancel()
     finally:
         if cgroup is not None:
-            cgroup.remove()
+            with anyio.CancelScope(shield=True):
+                await cgroup.remove_when_empty()
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
 
