@@ -50,6 +50,8 @@ upstreams:
               --db, "sqlite:///{grid}/gridops.db", --identity, supervisor, --data-dir, "{grid}"]
     sandbox:
       write_paths: ["{grid}"]
+      cpu_seconds: 86400     # a CPU budget for the process lifetime: power flows add up
+      memory_mb: 2048
     timeout_s: 120
 stores:
   pins: "sqlite:///{data}/bastion.db"

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx2
 from mcp.client._transport import TransportStreams
-from mcp.client.streamable_http import streamable_http_client
 
 from mcp_bastion.config.sandbox import SandboxProfile
+from mcp_bastion.transports.http_upstream import http_upstream
 from mcp_bastion.transports.upstream import Opener
 
 __all__ = ["http_opener", "stdio_opener"]
@@ -51,7 +51,7 @@ def http_opener(url: str, *, headers: Mapping[str, str] | None = None, timeout_s
 
     @asynccontextmanager
     async def opener() -> AsyncIterator[TransportStreams]:
-        async with streamable_http_client(url, http_client=client) as streams:
+        async with http_upstream(url, client) as streams:
             yield streams
 
     return opener
