@@ -38,7 +38,16 @@ def _register() -> None:
     # point group, so this package never imports them (the layering test enforces it).
     from importlib.metadata import entry_points
 
-    from mcp_bastion.cli import audit_cmd, call_cmd, detect_cmd, gateway_cmd, pins_cmd, scan_cmd, token_cmd
+    from mcp_bastion.cli import (
+        audit_cmd,
+        call_cmd,
+        detect_cmd,
+        fuzz_cmd,
+        gateway_cmd,
+        pins_cmd,
+        scan_cmd,
+        token_cmd,
+    )
 
     app.command("gateway")(gateway_cmd.gateway)
     app.command("demo")(gateway_cmd.demo)
@@ -49,6 +58,7 @@ def _register() -> None:
     app.add_typer(audit_cmd.app, name="audit")
     app.add_typer(token_cmd.app, name="token")
     app.command("scan")(scan_cmd.scan)
+    app.command("fuzz")(fuzz_cmd.fuzz)
     for ep in entry_points(group="bastion.cli"):
         app.add_typer(ep.load(), name=ep.name)
 
