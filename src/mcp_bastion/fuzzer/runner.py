@@ -80,6 +80,8 @@ def check_line(line: bytes, sent: set[str]) -> str | None:
         doc = json.loads(line)
     except ValueError:
         return "not JSON"
+    except RecursionError:
+        return "nested too deeply to parse"
     if not isinstance(doc, dict) or doc.get("jsonrpc") != "2.0":
         return "not a JSON-RPC 2.0 object"
     if "method" in doc:
@@ -175,7 +177,7 @@ async def _minimise(factory: ChannelFactory, case: Case, kind: str, timeout_s: f
         return case.data
     try:
         best: Any = json.loads(lines[0])
-    except ValueError:
+    except (ValueError, RecursionError):
         return case.data
     budget = _MAX_MINIMISE_REPLAYS
     improved = True
