@@ -129,3 +129,15 @@ def test_hypothesis_messages_in_memory(batch: list[Any], tmp_path: Path, quiet_s
         return await replay(memory_channel(server), data, ids, 5.0)
 
     assert anyio.run(run) is None
+
+
+def test_cases_never_mutate_shared_values() -> None:
+    # Regression: a wrong_type mutation wrote into a shared constant and a later case became
+    # circular ("ValueError: Circular reference detected" in `bastion fuzz --seed 7`).
+    from mcp_bastion.fuzzer import cases
+
+    before = json.dumps(cases._ODD_VALUES)
+    for seed in (7, 8):
+        for i in range(400):
+            make_case(seed, i, SEED_TOOLS)
+    assert json.dumps(cases._ODD_VALUES) == before

@@ -10,6 +10,7 @@ garbage (any JSON value, or random bytes).
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from collections.abc import Sequence
@@ -60,6 +61,11 @@ class Case:
     ids: tuple[Any, ...] = ()
 
 
+def _odd(rng: random.Random) -> Any:
+    # A copy: a shared constant mutated by a later case could become circular.
+    return copy.deepcopy(rng.choice(_ODD_VALUES))
+
+
 def _line(message: Any) -> bytes:
     return json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
 
@@ -88,7 +94,7 @@ def _valid(rng: random.Random, rid: Any, tools: Sequence[str]) -> dict[str, Any]
         ("resources/list", {}),
         ("resources/templates/list", {}),
         ("tools/call", {"name": tool, "arguments": {}}),
-        ("tools/call", {"name": tool, "arguments": {"x": rng.choice(_ODD_VALUES)}}),
+        ("tools/call", {"name": tool, "arguments": {"x": _odd(rng)}}),
         ("resources/read", {"uri": rng.choice(["grid://assets/line:1", "file:///etc/passwd", "x:", "::"])}),
         ("prompts/get", {"name": rng.choice(["outage_triage", "nope", ""]), "arguments": {"outage_id": "1"}}),
         ("logging/setLevel", {"level": rng.choice(["debug", "info", "emergency", "loud"])}),
@@ -139,7 +145,7 @@ def make_case(seed: int, index: int, tools: Sequence[str] = ()) -> Case:
         return Case(index, kind, _line(msg), (rid,))
     if kind == "wrong_type":
         path = rng.choice(_paths(msg))
-        _set(msg, path, rng.choice(_ODD_VALUES))
+        _set(msg, path, _odd(rng))
         return Case(index, kind, _line(msg), (msg.get("id"),))
     if kind == "missing_field":
         path = rng.choice(_paths(msg))
