@@ -45,6 +45,13 @@ def fuzz(  # noqa: PLR0917 - Typer maps each parameter to a CLI option
         list[str] | None,
         typer.Option("--write-path", help="Directory the sandboxed server may write (repeat)."),
     ] = None,
+    isolation: Annotated[
+        str,
+        typer.Option(
+            "--isolation",
+            help="auto, bubblewrap, landlock, or none (for targets that sandbox themselves: bastion wrap).",
+        ),
+    ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Fuzz the stdio MCP server TARGET with malformed and hostile JSON-RPC messages."""
@@ -55,7 +62,7 @@ def fuzz(  # noqa: PLR0917 - Typer maps each parameter to a CLI option
             raise TargetError(
                 "bastion fuzz takes stdio:<command line> targets (HTTP fuzzing is not implemented)"
             )
-        profile = SandboxProfile(write_paths=write_path or [])
+        profile = SandboxProfile.model_validate({"write_paths": write_path or [], "isolation": isolation})
     except (TargetError, ValueError) as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(EXIT_USAGE) from exc

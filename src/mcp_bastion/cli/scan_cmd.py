@@ -71,6 +71,13 @@ def scan(  # noqa: PLR0917 - Typer maps each parameter to a CLI option
         list[str] | None,
         typer.Option("--read-path", help="Extra directory the sandboxed server may read (repeat)."),
     ] = None,
+    isolation: Annotated[
+        str,
+        typer.Option(
+            "--isolation",
+            help="auto, bubblewrap, landlock, or none (for targets that sandbox themselves: bastion wrap).",
+        ),
+    ] = "auto",
     fmt: Annotated[str, typer.Option("--format", help="table, json, sarif or html")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     fail_on: Annotated[
@@ -97,7 +104,9 @@ def scan(  # noqa: PLR0917 - Typer maps each parameter to a CLI option
     try:
         chosen = _targets(targets or [], discover, token)
         base = load_baseline(baseline) if baseline is not None else None
-        profile = SandboxProfile(write_paths=write_path or [], read_paths=read_path or [])
+        profile = SandboxProfile.model_validate(
+            {"write_paths": write_path or [], "read_paths": read_path or [], "isolation": isolation}
+        )
     except (TargetError, BaselineError, ValueError) as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(EXIT_USAGE) from exc
