@@ -38,6 +38,7 @@ class FuzzOptions:
     seed: int = 0
     timeout_s: float = 10.0
     reproducers: Path | None = None
+    startup_timeout_s: float = 60.0  # start-up plus handshake: servers that load data are slow to start
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,9 @@ async def _exchange(
     return await _until(chan, sync_id, sent, timeout_s)
 
 
-async def _open(stack: AsyncExitStack, factory: ChannelFactory, timeout_s: float) -> tuple[Channel, set[str]]:
+async def _open(
+    stack: AsyncExitStack, factory: ChannelFactory, timeout_s: float = 60.0
+) -> tuple[Channel, set[str]]:
     chan = await stack.enter_async_context(factory())
     sent: set[str] = set()
     problem = await _exchange(chan, handshake(), ("init",), "sync-init", sent, timeout_s=timeout_s)
@@ -144,10 +147,16 @@ async def _open(stack: AsyncExitStack, factory: ChannelFactory, timeout_s: float
     return chan, sent
 
 
-async def replay(factory: ChannelFactory, data: bytes, ids: tuple[Any, ...], timeout_s: float) -> str | None:
+async def replay(
+    factory: ChannelFactory,
+    data: bytes,
+    ids: tuple[Any, ...],
+    timeout_s: float,
+    startup_timeout_s: float = 60.0,
+) -> str | None:
     """Run ``data`` alone on a fresh target after the handshake; the issue kind, or None."""
     async with AsyncExitStack() as stack:
-        chan, sent = await _open(stack, factory, timeout_s)
+        chan, sent = await _open(stack, factory, startup_timeout_s)
         problem = await _exchange(chan, data, ids, "sync-replay", sent, timeout_s=timeout_s)
         return problem[0] if problem else None
 
@@ -210,7 +219,7 @@ async def fuzz(
     index = 0
     while index < options.cases:
         async with AsyncExitStack() as stack:
-            chan, sent = await _open(stack, factory, options.timeout_s)
+            chan, sent = await _open(stack, factory, options.startup_timeout_s)
             if rss_start is None:
                 rss_start = chan.rss_bytes()
             while index < options.cases:
