@@ -94,3 +94,18 @@ def test_baseline_round_trip_and_rug_pull(tmp_path: Path) -> None:
         ("BST-SCAN-304", "server.instructions"),
     }
     assert rules(drift("other", before, base.get("other"))) == {"BST-SCAN-301"}
+
+
+def test_write_evidence_and_argument_synthesis() -> None:
+    from mcp_bastion.scanner.calls import free_strings, sample_arguments, write_evidence
+
+    assert write_evidence({"name": "insert_record"}) == "strong"
+    assert write_evidence({"name": "add_numbers"}) == "weak"
+    assert write_evidence({"name": "get_asset"}) is None
+    assert write_evidence({"name": "delete_all", "annotations": {"readOnlyHint": True}}) is None
+    assert write_evidence({"name": "frobnicate", "annotations": {"destructiveHint": True}}) == "strong"
+    assert free_strings(LOOSE) == ["query"]
+    assert free_strings(TIGHT) == []
+    assert sample_arguments(LOOSE, {}, "filler") == {"query": "filler"}
+    assert sample_arguments(TIGHT, {}, "filler") is None  # a pattern it cannot satisfy: no call
+    assert sample_arguments(TIGHT, {"path": "abc"}, "filler") == {"path": "abc"}

@@ -11,19 +11,19 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mcp import Client
 
-from mcp_bastion.detectors import Capability, classify_capabilities
+from mcp_bastion.detectors import Capability, Severity, classify_capabilities
 from mcp_bastion.scanner.calls import (
     CallOutcome,
     call_tool,
     free_strings,
     is_read_tool,
-    is_write_tool,
     sample_arguments,
+    write_evidence,
 )
 from mcp_bastion.scanner.model import ScanFinding, Surface
 from mcp_bastion.scanner.rules import SCAN_RULES
@@ -262,7 +262,8 @@ async def authorization_probe(client: Client, server: str, surface: Surface) -> 
     out: list[ScanFinding] = []
     filler = "bastionscan" + _hex(3)
     for tool in surface.tools:
-        if not is_write_tool(tool):
+        strength = write_evidence(tool)
+        if strength is None:
             continue
         args = sample_arguments(tool, {}, filler)
         if args is None:
@@ -270,15 +271,20 @@ async def authorization_probe(client: Client, server: str, surface: Surface) -> 
         name = str(tool.get("name", ""))
         result = await call_tool(client, name, args)
         if result.ok:
-            out.append(
-                _f(
-                    "BST-SCAN-404",
-                    server,
-                    f"tool:{name}",
-                    f"{name} changes state and ran for an anonymous / lowest-privilege caller",
-                    "call succeeded without credentials",
-                )
+            finding = _f(
+                "BST-SCAN-404",
+                server,
+                f"tool:{name}",
+                f"{name} changes state and ran for an anonymous / lowest-privilege caller",
+                "call succeeded without credentials",
             )
+            if strength == "weak":  # "add_numbers" may be a pure function: say so, rate it lower
+                finding = replace(
+                    finding,
+                    severity=Severity.MEDIUM,
+                    message=f"{name} may change state (its name suggests so) and ran for an anonymous caller",
+                )
+            out.append(finding)
     return out
 
 

@@ -12,41 +12,24 @@ import anyio
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
-__all__ = ["CallOutcome", "call_tool", "free_strings", "is_read_tool", "is_write_tool", "sample_arguments"]
+__all__ = [
+    "CallOutcome",
+    "call_tool",
+    "free_strings",
+    "is_read_tool",
+    "is_write_tool",
+    "sample_arguments",
+    "write_evidence",
+]
 
-_WRITE_WORDS = frozenset(
-    [
-        "insert",
-        "create",
-        "delete",
-        "update",
-        "write",
-        "set",
-        "add",
-        "remove",
-        "drop",
-        "operate",
-        "execute",
-        "exec",
-        "run",
-        "send",
-        "put",
-        "post",
-        "modify",
-        "edit",
-        "upload",
-        "move",
-        "rename",
-        "append",
-        "replace",
-        "destroy",
-        "kill",
-        "grant",
-        "revoke",
-        "transfer",
-        "pay",
-    ]
-)
+# Verbs that name a state change outright, and verbs that often do but also name pure
+# functions ("add_numbers", "set_precision", "run_report"): the latter rate lower.
+_STRONG_WRITE = frozenset({
+    "insert", "create", "delete", "update", "write", "drop", "remove", "destroy", "kill", "grant",
+    "revoke", "transfer", "pay", "upload", "modify", "edit", "operate", "execute", "exec", "rename", "move",
+})  # fmt: skip
+_WEAK_WRITE = frozenset(["add", "set", "send", "run", "put", "post", "append", "replace"])
+_WRITE_WORDS = _STRONG_WRITE | _WEAK_WRITE
 _READ_WORDS = frozenset(
     ["get", "list", "query", "search", "read", "fetch", "find", "show", "describe", "lookup", "view", "count"]
 )
@@ -70,13 +53,21 @@ def _annotation(tool: Mapping[str, Any], key: str) -> Any:
     return ann.get(key) if isinstance(ann, Mapping) else None
 
 
+def write_evidence(tool: Mapping[str, Any]) -> str | None:
+    """``"strong"`` (annotated, or a clear write verb), ``"weak"`` (an ambiguous verb), or None."""
+    if _annotation(tool, "readOnlyHint") is True:
+        return None
+    if _annotation(tool, "readOnlyHint") is False or _annotation(tool, "destructiveHint") is True:
+        return "strong"
+    words = _tokens(str(tool.get("name", "")))
+    if words & _STRONG_WRITE:
+        return "strong"
+    return "weak" if words & _WEAK_WRITE else None
+
+
 def is_write_tool(tool: Mapping[str, Any]) -> bool:
     """A tool that changes the world: annotated so, or named with a write verb and not read-only."""
-    if _annotation(tool, "readOnlyHint") is True:
-        return False
-    if _annotation(tool, "readOnlyHint") is False or _annotation(tool, "destructiveHint") is True:
-        return True
-    return bool(_tokens(str(tool.get("name", ""))) & _WRITE_WORDS)
+    return write_evidence(tool) is not None
 
 
 def is_read_tool(tool: Mapping[str, Any]) -> bool:
