@@ -67,3 +67,18 @@ def redis_url() -> str:
 def anyio_backend() -> str:
     """Async tests run on asyncio (the SDK's and uvicorn's loop)."""
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_logging() -> Iterator[None]:
+    """Each test starts with default logging: CLI invocations configure it process-wide."""
+    import logging
+
+    import structlog
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
