@@ -11,6 +11,10 @@
   benign split by name, poisoned split by phrasing (odd phrasings are held out);
 - secrets: generated tokens of each provider format and look-alike negatives.
 
+Baseline (rows with ``detector: cisco-yara``): ``cisco-ai-mcp-scanner``'s offline YARA
+analyzer on the same items, installed into ``bench/results/.venv-cisco`` when missing
+(:mod:`bench.corpus.yara_baseline`); ``--skip-yara`` leaves it out.
+
 Throughput is CPU time (``time.process_time``) of one process, i.e. MB/s per core.
 """
 
@@ -30,6 +34,7 @@ from bench.corpus.attacks import FILL, encode_for, extra_templates
 from bench.corpus.benign_tools import benign_tools
 from bench.corpus.hard_negatives import hard_negatives
 from bench.corpus.poisoned_tools import FAMILIES
+from bench.corpus.yara_baseline import PACKAGE, VENV, VERSION, YaraUnavailableError, ensure_venv, run_yara
 from mcp_bastion.detectors import (
     FLAG_THRESHOLD,
     redact,
@@ -160,10 +165,78 @@ def _throughput(func: Callable[[str], object], texts: list[str], *, min_bytes: i
     return round(size * rounds / 1e6 / max(elapsed, 1e-9), 2)
 
 
+def _summary(rows: list[dict[str, Any]], detector: str) -> dict[str, dict[str, float | None]]:
+    """ALL-category TPR and FPR per ``kind/split`` for one detector."""
+
+    def pick(kind: str, split: str, key: str) -> float | None:
+        return next(
+            (
+                r[key]
+                for r in rows
+                if r["detector"] == detector
+                and r["kind"] == kind
+                and r["split"] == split
+                and r["category"] == "ALL"
+                and key in r
+            ),
+            None,
+        )
+
+    return {
+        f"{kind}/{split}": {"tpr": pick(kind, split, "tpr"), "fpr": pick(kind, split, "fpr")}
+        for kind in ("output", "tool", "secret")
+        for split in ("tune", "heldout")
+    }
+
+
+def _yara_rows(
+    outputs: list[Sample], tools: list[ToolSample], secrets: list[tuple[str, bool, str, str]]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The cisco YARA baseline on the same items: rows, and meta (or the step that failed)."""
+    try:
+        python = ensure_venv()
+        start = time.perf_counter()
+        out_v = run_yara(python, ({"text": s.text} for s in outputs))
+        tool_v = run_yara(python, ({"tool": tool} for _, tool, _, _, _ in tools))
+        secret_v = run_yara(python, ({"text": text} for text, _, _, _ in secrets))
+        seconds = time.perf_counter() - start
+    except YaraUnavailableError as exc:
+        return [], {"status": "failed", "error": str(exc)}
+    rows = [
+        {"detector": "cisco-yara", "kind": "output", **r}
+        for r in _rates((s.label, v[0], s.group, s.split) for s, v in zip(outputs, out_v, strict=True))
+    ]
+    rows += [
+        {"detector": "cisco-yara", "kind": "tool", **r}
+        for r in _rates((t[2], v[0], t[3], t[4]) for t, v in zip(tools, tool_v, strict=True))
+    ]
+    rows += [
+        {"detector": "cisco-yara", "kind": "secret", **r}
+        for r in _rates((x[1], v[0], x[2], x[3]) for x, v in zip(secrets, secret_v, strict=True))
+    ]
+    hits: dict[str, int] = defaultdict(int)
+    for _, rules in out_v + tool_v + secret_v:
+        for rule in rules:
+            hits[rule] += 1
+    meta = {
+        "status": "ok",
+        "package": f"{PACKAGE}=={VERSION}",
+        "venv": str(VENV),
+        "wall_seconds_all_items": round(seconds, 1),
+        "rule_hits": dict(sorted(hits.items())),
+    }
+    return rows, meta
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the corpora, evaluate, report rows (TPR/FPR per category and split) and throughput."""
     parser = argparse.ArgumentParser(prog="bench detectors", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller throughput runs")
+    parser.add_argument(
+        "--skip-yara",
+        action="store_true",
+        help="leave out the cisco-ai-mcp-scanner YARA baseline (and its install)",
+    )
     args = parser.parse_args(argv or [])
 
     outputs = output_corpus()
@@ -179,9 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     secret_rows = _rates(
         (label, bool(scan_secrets(text)), group, split) for text, label, group, split in secrets
     )
-    rows = [{"kind": "output", **r} for r in out_rows]
-    rows += [{"kind": "tool", **r} for r in tool_rows]
-    rows += [{"kind": "secret", **r} for r in secret_rows]
+    rows = [{"detector": "bastion", "kind": "output", **r} for r in out_rows]
+    rows += [{"detector": "bastion", "kind": "tool", **r} for r in tool_rows]
+    rows += [{"detector": "bastion", "kind": "secret", **r} for r in secret_rows]
+    yara_meta: dict[str, Any] = {"status": "skipped (--skip-yara)"}
+    if not args.skip_yara:
+        yara_rows, yara_meta = _yara_rows(outputs, tools, secrets)
+        rows += yara_rows
 
     budget = 1_000_000 if args.quick else 4_000_000
     benign_texts = [s.text for s in outputs if not s.label]
@@ -223,27 +300,10 @@ def main(argv: list[str] | None = None) -> int:
             "secrets": len(secrets),
         },
         "throughput_mb_per_s_per_core": throughput,
-        "summary": {
-            f"{kind}/{split}": {
-                "tpr": next(
-                    (
-                        r["tpr"]
-                        for r in rows
-                        if r["kind"] == kind and r["split"] == split and r["category"] == "ALL" and "tpr" in r
-                    ),
-                    None,
-                ),
-                "fpr": next(
-                    (
-                        r["fpr"]
-                        for r in rows
-                        if r["kind"] == kind and r["split"] == split and r["category"] == "ALL" and "fpr" in r
-                    ),
-                    None,
-                ),
-            }
-            for kind in ("output", "tool", "secret")
-            for split in ("tune", "heldout")
+        "summary": _summary(rows, "bastion"),
+        "cisco_yara": {
+            **yara_meta,
+            "summary": _summary(rows, "cisco-yara") if yara_meta["status"] == "ok" else None,
         },
     }
     report("detectors", rows, meta=meta)
