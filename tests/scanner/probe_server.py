@@ -13,6 +13,7 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resources.templates import ResourceSecurity
 
 __all__ = ["build_server"]
 
@@ -40,6 +41,14 @@ def build_server(*, safe: bool) -> MCPServer[Any]:
             return target.read_text(encoding="utf-8", errors="replace")[:4000]
         except OSError as exc:
             raise ToolError("cannot read that file") from exc
+
+    # VULNERABLE (unless safe): the SDK's traversal guard is switched off for ``name``.
+    security = ResourceSecurity() if safe else ResourceSecurity(exempt_params={"name"})
+
+    @server.resource("notes://{name}", security=security)
+    def note(name: str) -> str:
+        """A note file by name."""
+        return (root / name).read_text(encoding="utf-8", errors="replace")[:4000]
 
     return server
 

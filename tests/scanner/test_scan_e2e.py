@@ -64,7 +64,7 @@ async def test_command_injection_and_traversal_fire_only_on_the_vulnerable_build
     vulnerable = await scan([parse_target(PROBE)], ScanOptions(active=True))
     found = by_rule(vulnerable)
     assert found["BST-SCAN-405"] == {"tool:ping_host.host"}
-    assert found["BST-SCAN-406"] == {"tool:read_file.path"}
+    assert found["BST-SCAN-406"] == {"tool:read_file.path", "resource:notes://{name}"}
     safe = await scan([parse_target(PROBE + " --safe")], ScanOptions(active=True))
     assert not {"BST-SCAN-405", "BST-SCAN-406"} & set(by_rule(safe))
 
