@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import socket
 import subprocess
@@ -90,6 +89,18 @@ upstreams:
     command: [{sys.executable}, {SEED}]
     env: {{VULN_DB_PATH: "{seed_db}"}}
     sandbox: {{write_paths: ["{work}"]}}
+guards:
+  - name: authentication
+  - name: limits
+  - name: ratelimit
+  - name: pinning
+  - name: authorization
+  - name: arguments
+  - name: descriptions
+  - name: notifications
+  - name: output
+    credential_tools: [gridops.simulate_switching]
+  - name: audit
 stores:
   pins: sqlite:///{tmp}/state.db
   approvals: sqlite:///{tmp}/state.db
@@ -134,9 +145,22 @@ async def test_normal_gridops_use_works_through_the_gateway(gateway: RunningGate
         assert "seed.execute_sql" not in names and "seed.get_env_variable" not in names
         asset = await c.call_tool("gridops.get_asset", {"asset_id": "bus:0"})
         assert not asset.is_error, asset.content
-        sim = await c.call_tool("gridops.simulate_switching", {"switch_id": 0, "action": "open"})
+        switch = 0 if mode == "legacy" else 2
+        sim = await c.call_tool("gridops.simulate_switching", {"switch_id": switch, "action": "open"})
         assert not sim.is_error, sim.content
-        assert sim.structured_content is not None and "simulation_token" in json.dumps(sim.structured_content)
+        assert sim.structured_content is not None
+        token = sim.structured_content["simulation_token"]
+        assert not token.startswith("[REDACTED")  # a credential tool: the token reaches the caller
+        done = await c.call_tool(
+            "gridops.operate_switch",
+            {
+                "switch_id": switch,
+                "action": "open",
+                "simulation_token": token,
+                "reason": "e2e through gateway",
+            },
+        )
+        assert not done.is_error, done.content
 
 
 async def test_viewer_cannot_call_operator_tools(gateway: RunningGateway) -> None:

@@ -151,6 +151,18 @@ class OutputSettings(StrictModel):
     max_bytes: int = Field(default=4_194_304, ge=256)
     validate_structured: bool = True
     detectors: Literal["block", "redact", "warn", "off"] = "redact"
+    credential_tools: tuple[str, ...] = ()
+    """Tools (``<upstream>.<tool>``) whose results hand the caller a credential on purpose
+    (e.g. ``gridops.simulate_switching``'s single-use simulation token): secrets are not
+    redacted from their results. Prompt-injection checks still apply."""
+
+    @field_validator("credential_tools")
+    @classmethod
+    def _qualified_tools(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for key in value:
+            if key.count(".") < 1 or key.startswith(".") or key.endswith("."):
+                raise ValueError(f"tool {key!r} must be '<upstream>.<tool>'")
+        return value
 
 
 class DescriptionsSettings(StrictModel):

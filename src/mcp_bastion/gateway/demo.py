@@ -53,6 +53,19 @@ upstreams:
       cpu_seconds: 86400     # a CPU budget for the process lifetime: power flows add up
       memory_mb: 2048
     timeout_s: 120
+guards:                      # the default chain, in order (docs/configuration.md)
+  - name: authentication
+  - name: limits
+  - name: ratelimit
+  - name: pinning
+  - name: authorization
+  - name: arguments
+  - name: descriptions
+  - name: notifications
+  - name: output
+    # simulate_switching hands the operator a single-use simulation token on purpose
+    credential_tools: [gridops.simulate_switching]
+  - name: audit
 stores:
   pins: "sqlite:///{data}/bastion.db"
   approvals: "sqlite:///{data}/bastion.db"

@@ -226,3 +226,21 @@ def test_factory_maps_settings() -> None:
     ctx = BuildContext(BastionConfig(), Catalog())
     guard = output.factory(OutputSettings(detectors="block", max_bytes=1000), ctx)
     assert isinstance(guard, OutputGuard) and guard.directions == frozenset({Direction.SERVER_TO_CLIENT})
+
+
+async def test_credential_tools_keep_their_token_and_others_do_not() -> None:
+    """A tool configured as handing out a credential keeps it; the same result elsewhere is redacted."""
+    token = "v1.eyJzIjoxfQ.c2lnbmF0dXJlLXZhbHVlLTEyMzQ1Ng"
+    result: dict[str, Any] = {
+        "content": [{"type": "text", "text": "simulated"}],
+        "structuredContent": {"simulation_token": token},
+    }
+    catalog = Catalog()
+    catalog.set_tools(UP, [{"name": "simulate", "inputSchema": {"type": "object"}}])
+    plain = OutputGuard(catalog, validate_structured=False)
+    exempt = OutputGuard(catalog, validate_structured=False, credential_tools=frozenset({f"{UP}.simulate"}))
+    exchange = reply("tools/call", {"name": "simulate", "arguments": {}}, result)
+    redacted = released(await plain.check(exchange), exchange)
+    assert redacted["structuredContent"]["simulation_token"].startswith("[REDACTED")
+    kept = released(await exempt.check(exchange), exchange)
+    assert kept["structuredContent"]["simulation_token"] == token

@@ -125,8 +125,10 @@ class OutputGuard:
         secrets: SecretsMode = "redact",
         pii: frozenset[str] = frozenset(),
         threshold: float = FLAG_THRESHOLD,
+        credential_tools: frozenset[str] = frozenset(),
     ) -> None:
         self._catalog = catalog
+        self._credential_tools = credential_tools
         self._max_bytes = max_bytes
         self._validate = validate_structured
         self._injection = injection
@@ -214,7 +216,7 @@ class OutputGuard:
         current: dict[str, Any] = dict(result)
         rules: list[str] = []
         changed = False
-        if self._secrets != "off":
+        if self._secrets != "off" and not self._hands_out_credentials(exchange, method):
             redacted, found = redact_value(current, pii=self._pii)
             if found:
                 ids = _ids(found)
@@ -240,6 +242,16 @@ class OutputGuard:
             message=replace_result(exchange, current),
             rule_ids=tuple(dict.fromkeys(rules)),
         )
+
+    def _hands_out_credentials(self, exchange: Exchange, method: str | None) -> bool:
+        """A configured tool whose result carries a credential for the caller on purpose."""
+        if method != "tools/call" or not self._credential_tools:
+            return False
+        origin = exchange.request or exchange
+        name = origin.tool_name
+        if name is None or origin.upstream is None:
+            return False
+        return f"{origin.upstream}.{name}" in self._credential_tools
 
     def _flagged_slots(
         self, result: Mapping[str, Any], method: str | None
@@ -367,4 +379,5 @@ def factory(settings: OutputSettings, ctx: BuildContext) -> OutputGuard:
         validate_structured=settings.validate_structured,
         injection=mode,
         secrets="off" if mode == "off" else "redact",
+        credential_tools=frozenset(settings.credential_tools),
     )
