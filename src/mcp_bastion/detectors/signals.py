@@ -354,6 +354,17 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _SHADOW,
         0.6,
+        "whenever|every time|each time|any time|anytime&tool",
+        # Like when-other-tool-used, for the other ways of saying "each time"; "this/that/
+        # the tool" is the tool describing itself, not another one.
+        r"\b(?:whenever|every time|each time|any ?time)\s+(?:the\s+)?(?:user|you|agent|assistant|model)?\s*"
+        r"(?:calls?|uses?|invokes?|runs?|calling|using|invoking)?\s*(?:the\s+|any\s+)?(?!(?:this|that|same|the|a|an|each|every|any|its|our|your)\b)"
+        r"[`'\"]?\w+[`'\"]?\s+tool\b[^.!?]{0,80}?\b(?:must|always|never|should|instead|also|first)\b",
+        "whenever-other-tool-used",
+    ),
+    _sig(
+        _SHADOW,
+        0.6,
         "other|another|all|every&tools|tool|servers|server|functions|emails|email|messages|message|requests|calls|transactions&must|should|shall|always|never",
         r"\b(?:all|every|any|the) other (?:tools?|servers?|functions?)\b[^.!?]{0,60}?\b(?:must|should|always|never)\b"
         r"|\b(?:for|on|from) (?:another|other|all|every) (?:tools?|servers?)\b[^.!?]{0,60}?\b(?:must|always|never)\b"
@@ -408,6 +419,27 @@ POISONING_SIGNALS: tuple[Signal, ...] = (
         r"\b(?:use|prefer|call|choose)\s+this (?:tool|function|server)\b[^.!?]{0,30}?\b(?:instead of|rather than|"
         r"over (?:any|other|all))\b",
         "prefer-over-others",
+    ),
+    _sig(
+        _PREFER,
+        0.6,
+        "instead|rather|place|over&built-in|builtin|default|native|standard|other|existing|regular|usual|alternative|competing|any",
+        # "Use this tool instead of the built-in search": replacing a whole class of tools.
+        # Naming one sibling ("use this instead of send_email when ...") is ordinary guidance.
+        r"\b(?:use|prefer|call|choose|pick|select|invoke)\s+(?:this|me)\b(?:\s+(?:tool|function|server))?"
+        r"[^.!?]{0,40}?\b(?:instead of|rather than|in place of|over)\s+(?:the\s+|any\s+|all\s+|your\s+)?"
+        r"(?:built-?in|default|native|standard|other|existing|regular|usual|alternative|competing)\b",
+        "instead-of-builtin",
+    ),
+    _sig(
+        _PREFER,
+        0.6,
+        "priority|precedence|prioritize|prioritise|first|before|over|instead",
+        r"\b(?:prioriti[sz]e|favou?r) this (?:tool|function|server)\b"
+        r"|\bthis (?:tool|function|server) (?:takes|has|gets) (?:priority|precedence) over\b"
+        r"|\bthis (?:tool|function|server) (?:must|should) (?:always )?be (?:used|called|chosen|preferred|selected)"
+        r" (?:first|before|over|instead)\b",
+        "prioritise-this-tool",
     ),
     _sig(
         _PREFER,
