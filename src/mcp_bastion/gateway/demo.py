@@ -3,6 +3,7 @@
 What ``make up`` runs. On first use it writes ``DATA/bastion.yaml`` (an ordinary config
 file you can edit afterwards): an HTTP listener on 127.0.0.1, development JWTs signed by a
 local Ed25519 key (``DATA/token.key``, 0600; the gateway verifies with ``token.key.pub``),
+audit checkpoints signed by ``DATA/audit.key``,
 one upstream ``gridops`` started in the sandbox (``bastion gridops serve --transport
 stdio``) with write access only to ``DATA/gridops``, and the gateway's stores in
 ``DATA/bastion.db``. It never prints a token: it prints the command that mints one.
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from mcp_bastion.audit.signing import generate_key
 from mcp_bastion.config import load_config
 from mcp_bastion.gateway.serve import serve_gateway
 from mcp_bastion.pipeline.identity import ensure_signing_key
@@ -43,6 +45,8 @@ identities:
 token:
   key_file: "{data}/token.key"
   issuer: bastion-dev
+audit_log:
+  signing_key_file: "{data}/audit.key"   # verify with: bastion audit verify --pubkey {data}/audit.key.pub
 upstreams:
   gridops:
     description: Grid Operations server (pandapower mv_oberrhein on SQLite)
@@ -86,6 +90,9 @@ def run_demo(data: Path, *, port: int = 8765, announce: Callable[[str], None] = 
     config = load_config(config_file)
     if config.token is not None:
         ensure_signing_key(config.token)
+    audit_key = config.audit_log.signing_key_file
+    if audit_key is not None and not audit_key.exists():
+        generate_key(audit_key)
     announce("mint a development token (operator role):")
     announce(f"  TOKEN=$(bastion token create --config {config_file} --role operator)")
     announce("then call a tool through the gateway:")

@@ -114,6 +114,8 @@ class GatewayRuntime:
         try:
             await self.gateway.drain()
             await self._exit.aclose()
+            if self._owned is not None:
+                await self._owned.final_checkpoint()
             close = getattr(self.gateway.recorder, "close", None)
             if callable(close):
                 await close()

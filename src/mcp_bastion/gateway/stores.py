@@ -6,18 +6,22 @@ makes the guards that need it deny with a reason, and they recover when it is ba
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from mcp_bastion.audit.log import AuditLog
 from mcp_bastion.audit.signing import CheckpointSigner
 from mcp_bastion.config import BastionConfig
+from mcp_bastion.errors import BastionError
 from mcp_bastion.pipeline.chain import GuardStores
 from mcp_bastion.store.factory import Stores, open_stores
 
 __all__ = ["AUDIT_LINGER_S", "OpenStores", "open_gateway_stores"]
 
 AUDIT_LINGER_S = 0.02
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -31,6 +35,15 @@ class OpenStores:
     def guard_stores(self) -> GuardStores:
         s = self.stores
         return GuardStores(rate_limits=s.rate_limits, pins=s.pins, state=s.state, approvals=s.approvals)
+
+    async def final_checkpoint(self) -> None:
+        """A signed checkpoint at shutdown: covers the tail written since the last periodic one."""
+        if self.audit_log.signer is None:
+            return
+        try:
+            await self.audit_log.checkpoint()
+        except BastionError as exc:
+            logger.warning("final audit checkpoint failed: %s", type(exc).__name__)
 
     async def aclose(self) -> None:
         await self.audit_log.close()
