@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
 import httpx2
 import typer
-from mcp import Client, StdioServerParameters
+from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
-from mcp_bastion.scanner.targets import TargetError, parse_target
+from mcp_bastion.config.sandbox import SandboxProfile
+from mcp_bastion.scanner.targets import TargetError, connect, parse_target
 
 __all__ = ["call", "parse_arguments", "render_result"]
 
@@ -51,17 +53,18 @@ def render_result(result: CallToolResult, as_json: bool) -> str:
     return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
-async def _call(target: str, tool: str, arguments: dict[str, Any], token: str | None) -> CallToolResult:
+async def _call(
+    target: str, tool: str, arguments: dict[str, Any], token: str | None, profile: SandboxProfile
+) -> CallToolResult:
     try:
         parsed = parse_target(target, token=token)
     except TargetError as exc:
         raise typer.BadParameter(str(exc)) from exc
     if parsed.kind == "stdio":
-        argv = parsed.argv
-        # TODO(sandbox): route the child through mcp_bastion.sandbox (scanner.targets.connect
-        # does); for now the SDK's stdio client starts it (with the SDK's reduced environment),
-        # so servers that write next to themselves keep working.
-        async with Client(StdioServerParameters(command=argv[0], args=list(argv[1:]))) as client:
+        # Started in the sandbox like every stdio server mcp-bastion runs; it may write in
+        # the current directory (servers keep their data next to where they are started)
+        # and in the --write-path directories.
+        async with connect(parsed, profile=profile, cwd=str(Path.cwd())) as client:
             return await client.call_tool(tool, arguments)
     headers = {"Authorization": f"Bearer {token}"} if token else None
     # The SDK's recommended timeouts: a short connect, a long read for held-open streams.
@@ -76,15 +79,32 @@ def call(
     target: Annotated[str, typer.Argument(help="http(s)://host:port/mcp or stdio:<command line>")],
     tool: Annotated[str, typer.Argument(help="Tool name")],
     arguments: Annotated[list[str] | None, typer.Argument(help="key=value arguments")] = None,
+    *,
     token: Annotated[
         str | None, typer.Option("--token", envvar="BASTION_TOKEN", help="Bearer token (HTTP targets).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole result as JSON.")] = False,
+    write_path: Annotated[
+        list[Path] | None,
+        typer.Option("--write-path", help="stdio: a directory the server may write (repeat)."),
+    ] = None,
+    isolation: Annotated[
+        str, typer.Option("--isolation", help="stdio: auto, bubblewrap, landlock or none.")
+    ] = "auto",
 ) -> None:
     """Call TOOL on the MCP server at TARGET and print the result."""
     args = parse_arguments(arguments or [])
     try:
-        result = anyio.run(_call, target, tool, args, token)
+        profile = SandboxProfile.model_validate(
+            {
+                "isolation": isolation,
+                "write_paths": [str(Path.cwd()), *(str(p.resolve()) for p in write_path or [])],
+            }
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    try:
+        result = anyio.run(_call, target, tool, args, token, profile)
     except typer.BadParameter:
         raise
     except Exception as exc:  # any transport/protocol failure is reported, not dumped

@@ -64,7 +64,17 @@ async def test_stdio_engineer_session_modern_era(db_url: str, data_dir: Path) ->
 def test_bastion_call_stdio_target_default_viewer(db_url: str, data_dir: Path) -> None:
     target = f"stdio:{BASTION} gridops serve --db {db_url} --data-dir {data_dir}"
     result = CliRunner().invoke(
-        bastion_cli, ["call", target, "create_work_order", "asset_id=line:5", "title=t", "description=d"]
+        bastion_cli,
+        [
+            "call",
+            target,
+            "create_work_order",
+            "asset_id=line:5",
+            "title=t",
+            "description=d",
+            "--write-path",
+            str(data_dir),
+        ],
     )
     assert result.exit_code == 1, result.output
     assert "(you have: viewer)" in result.stderr
