@@ -20,7 +20,8 @@ from mcp_types import JSONRPCNotification
 from mcp_bastion.config import BastionConfig, LimitsSettings
 from mcp_bastion.config.upstreams import Upstream
 from mcp_bastion.errors import ConfigError
-from mcp_bastion.gateway.core import Gateway, Recorder
+from mcp_bastion.gateway.core import Gateway
+from mcp_bastion.gateway.interface import Recorder
 from mcp_bastion.gateway.metrics import GatewayMetrics
 from mcp_bastion.gateway.stores import OpenStores, open_gateway_stores
 from mcp_bastion.gateway.tracing import make_tracer, trace_chain, traced_handler
