@@ -245,27 +245,38 @@ async def spawn(
             shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-async def _stop(process: Process, running: Running) -> None:
-    """Close stdin, give the server a grace period, then kill its whole process group."""
-    running.write.close()
-    running.read.close()
+async def stop_process(process: Process, *, stdin_grace_s: float = _STDIN_CLOSE_GRACE_S) -> None:
+    """Close stdin, give the process a grace period, then kill its whole process group."""
     assert process.stdin is not None
     with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
         await process.stdin.aclose()
-    if not await _wait_exit(process, _STDIN_CLOSE_GRACE_S):
+    if not await _wait_exit(process, stdin_grace_s):
         await terminate_posix_process_tree(process, _KILL_GRACE_S)
         await _wait_exit(process, _KILL_GRACE_S)
     with contextlib.suppress(OSError):
         os.killpg(process.pid, signal.SIGKILL)  # stragglers that outlived the leader
-    with anyio.move_on_after(_STDERR_FLUSH_S):
-        await running.stderr_done.wait()  # the server's last words, while they are still there
-    # Close the asyncio transport now, not at garbage collection after the loop is gone
-    # (the SDK's stdio client does the same; nothing public exposes it).
+
+
+def close_transport(process: Process) -> None:
+    """Close the asyncio transport now, not at garbage collection after the loop is gone.
+
+    The SDK's stdio client does the same; nothing public exposes it.
+    """
     transport = getattr(getattr(process, "_process", None), "_transport", None)
     close = getattr(transport, "close", None)
     if callable(close):
         with contextlib.suppress(PermissionError):
             close()
+
+
+async def _stop(process: Process, running: Running) -> None:
+    """Stop the server, keeping its last stderr lines."""
+    running.write.close()
+    running.read.close()
+    await stop_process(process)
+    with anyio.move_on_after(_STDERR_FLUSH_S):
+        await running.stderr_done.wait()  # the server's last words, while they are still there
+    close_transport(process)
 
 
 @asynccontextmanager

@@ -10,29 +10,22 @@ connection (fail closed), and stderr is drained so the server never blocks on it
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
-import subprocess
-import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import anyio
 from anyio.abc import Process
-from mcp.os.posix.utilities import terminate_posix_process_tree
 
 from mcp_bastion.config.sandbox import SandboxProfile
-from mcp_bastion.errors import SpawnError
-from mcp_bastion.sandbox._handshake import start_bwrap
 from mcp_bastion.sandbox.host import HostCapabilities, PidsCgroup
 from mcp_bastion.sandbox.plan import build_command
+from mcp_bastion.sandbox.process import _start, _temp_workdir, close_transport, stop_process
 
 __all__ = ["RawStdio", "open_raw_stdio"]
 
 _GRACE_S = 1.0
-_POLL_S = 0.02
 
 
 @dataclass
@@ -89,24 +82,6 @@ async def _drain(process: Process) -> None:
             pass  # the fuzzer provokes noise on purpose; it is not logged
 
 
-async def _stop(process: Process) -> None:
-    assert process.stdin is not None
-    with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
-        await process.stdin.aclose()
-    deadline = anyio.current_time() + _GRACE_S
-    while process.returncode is None and anyio.current_time() < deadline:  # noqa: ASYNC110 - polled like process.py
-        await anyio.sleep(_POLL_S)
-    if process.returncode is None:
-        await terminate_posix_process_tree(process, _GRACE_S)
-    with contextlib.suppress(OSError):
-        os.killpg(process.pid, signal.SIGKILL)
-    transport = getattr(getattr(process, "_process", None), "_transport", None)
-    close = getattr(transport, "close", None)
-    if callable(close):
-        with contextlib.suppress(PermissionError):
-            close()
-
-
 @asynccontextmanager
 async def open_raw_stdio(
     command: Sequence[str],
@@ -117,41 +92,25 @@ async def open_raw_stdio(
 ) -> AsyncIterator[RawStdio]:
     """Start ``command`` sandboxed by ``profile``; yield its raw pipes; stop it on exit."""
     host = host if host is not None else HostCapabilities.probe()
-    temp_dir: str | None = None
-    if profile.workdir is None and (
-        profile.isolation == "none" or not host.bwrap or profile.isolation == "landlock"
-    ):
-        temp_dir = tempfile.mkdtemp(prefix="bastion-work-")
+    temp_dir = _temp_workdir(profile, host)
     cgroup: PidsCgroup | None = None
     try:
         plan = build_command(command, profile, workdir=temp_dir, cwd=cwd, host=host)
         if plan.isolation != "none" and host.pids_cgroup is not None:
             cgroup = PidsCgroup.create(host.pids_cgroup, profile.max_processes)
-        try:
-            if plan.isolation == "bubblewrap":
-                process = await start_bwrap(plan, cgroup)
-            else:
-                process = await anyio.open_process(
-                    plan.argv(cgroup.procs if cgroup else None),
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    env=dict(plan.env),
-                    cwd=plan.cwd,
-                    start_new_session=True,
-                )
-        except OSError as exc:
-            raise SpawnError(f"could not start {plan.resolved_executable}: {exc.strerror}") from exc
+        process = await _start(plan, cgroup)
         async with anyio.create_task_group() as tg:
             tg.start_soon(_drain, process)
             try:
                 yield RawStdio(process, profile.max_output_bytes)
             finally:
                 with anyio.CancelScope(shield=True):
-                    await _stop(process)
+                    await stop_process(process, stdin_grace_s=_GRACE_S)
+                    close_transport(process)
                 tg.cancel_scope.cancel()
     finally:
         if cgroup is not None:
-            cgroup.remove()
+            with anyio.CancelScope(shield=True):
+                await cgroup.remove_when_empty()
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
