@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mcp_bastion.audit.signing import generate_key
-from mcp_bastion.config import load_config
+from mcp_bastion.config import DEFAULT_GUARD_ORDER, load_config
 from mcp_bastion.gateway.serve import serve_gateway
 from mcp_bastion.pipeline.identity import ensure_signing_key
 
@@ -29,9 +29,19 @@ def _bastion_executable() -> str:
     return found or str(Path(sys.executable).with_name("bastion"))
 
 
+# simulate_switching hands the operator a single-use simulation token on purpose.
+_GUARD_SETTINGS = {"output": "    credential_tools: [gridops.simulate_switching]\n"}
+
+
+def _guards_yaml() -> str:
+    """The default guard order, with the demo's one override."""
+    return "".join(f"  - name: {name}\n{_GUARD_SETTINGS.get(name, '')}" for name in DEFAULT_GUARD_ORDER)
+
+
 def demo_config_text(data: Path, *, port: int, bastion: str) -> str:
     """The demo's bastion.yaml (absolute paths, so it works from any directory)."""
     grid = data / "gridops"
+    guards = _guards_yaml()
     return f"""# Written by `bastion demo` (make up). Edit freely; docs/configuration.md has every field.
 version: 1
 listeners:
@@ -58,19 +68,7 @@ upstreams:
       memory_mb: 2048
     timeout_s: 120
 guards:                      # the default chain, in order (docs/configuration.md)
-  - name: authentication
-  - name: limits
-  - name: ratelimit
-  - name: pinning
-  - name: authorization
-  - name: arguments
-  - name: descriptions
-  - name: notifications
-  - name: output
-    # simulate_switching hands the operator a single-use simulation token on purpose
-    credential_tools: [gridops.simulate_switching]
-  - name: audit
-stores:
+{guards}stores:
   pins: "sqlite:///{data}/bastion.db"
   approvals: "sqlite:///{data}/bastion.db"
   audit: "sqlite:///{data}/bastion.db"
