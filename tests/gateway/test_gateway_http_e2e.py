@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,11 +15,11 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from tests.gateway.procs import BASTION, free_port, running_gateway
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
-BASTION = str(Path(sys.executable).with_name("bastion"))
 SEED = str(ROOT / "examples" / "vulnerable" / "seed_server.py")
 DEEP_CALL_PREFIX = b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
 KEYS = {"viewer": "viewer-key-0123456789abcdef", "operator": "operator-key-0123456789abcdef"}
@@ -38,31 +35,12 @@ class RunningGateway:
         return {"X-API-Key": KEYS[role]}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gateway exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gateway did not start")
-
-
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
     tmp = tmp_path_factory.mktemp("gw")
     work = tmp / "work"
     work.mkdir()
-    port = _free_port()
+    port = free_port()
     grid_db = work / "grid.db"
     subprocess.run(
         [BASTION, "gridops", "init-db", "--db", f"sqlite:///{grid_db}"], check=True, capture_output=True
@@ -108,24 +86,8 @@ stores:
 """,
         encoding="utf-8",
     )
-    log = tmp / "gateway.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            [BASTION, "gateway", "--config", str(config)],
-            stdout=sink,
-            stderr=sink,
-            cwd=tmp,
-            env=os.environ.copy(),
-        )
-    try:
-        _wait(port, proc, log)
+    with running_gateway(config, port, tmp / "gateway.log"):
         yield RunningGateway(f"http://127.0.0.1:{port}/mcp", port, seed_db)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @asynccontextmanager

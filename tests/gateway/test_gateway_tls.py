@@ -5,11 +5,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
-import socket
 import ssl
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +16,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from tests.gateway.procs import ECHO, free_port, running_gateway
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
-BASTION = str(Path(sys.executable).with_name("bastion"))
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
-ECHO = str(Path(__file__).resolve().parents[2] / "bench" / "_echo_server.py")
 
 
 def self_signed(tmp: Path) -> tuple[Path, Path]:
@@ -58,9 +54,7 @@ def self_signed(tmp: Path) -> tuple[Path, Path]:
 @pytest.fixture
 def tls_gateway(tmp_path: Path) -> Iterator[tuple[int, Path, str]]:
     cert, key = self_signed(tmp_path)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     api_key = "tls-test-key-0123456789"
     digest = hashlib.sha256(api_key.encode()).hexdigest()
     db = f"sqlite:///{tmp_path}/s.db"
@@ -79,22 +73,8 @@ stores: {{pins: "{db}", approvals: "{db}", audit: "{db}"}}
 """,
         encoding="utf-8",
     )
-    proc = subprocess.Popen(
-        [BASTION, "gateway", "--config", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, "gateway did not start"
-                time.sleep(0.1)
+    with running_gateway(config, port, tmp_path / "gateway.log"):
         yield port, cert, api_key
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 async def test_gateway_serves_https_with_configured_certificate(tls_gateway: tuple[int, Path, str]) -> None:
