@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from mcp_types import JSONRPCRequest, JSONRPCResponse
@@ -61,24 +59,16 @@ async def test_secrets_never_reach_logs_metrics_or_the_audit_file(
     gateway_for: GatewayFactory, tmp_path: Path
 ) -> None:
     stream = io.StringIO()
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    configure_logging(level="DEBUG", stream=stream)
-    try:
-        async with gateway_for({"leaky": leaky_server()}) as gw:
-            query = f"token {SECRET} password={SECRET_PASSWORD}"
-            reply = await gw.call(OPERATOR, "leaky.lookup", {"query": query})
-            assert isinstance(reply, JSONRPCResponse)
-            released = json.dumps(reply.result)
-            metrics = gw.runtime.metrics
-            assert metrics is not None
-            text = metrics.render().decode()
-            await gw.runtime.gateway.drain()
-    finally:
-        structlog.reset_defaults()
-        root = logging.getLogger()
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
+    configure_logging(level="DEBUG", stream=stream)  # tests/conftest.py restores logging afterwards
+    async with gateway_for({"leaky": leaky_server()}) as gw:
+        query = f"token {SECRET} password={SECRET_PASSWORD}"
+        reply = await gw.call(OPERATOR, "leaky.lookup", {"query": query})
+        assert isinstance(reply, JSONRPCResponse)
+        released = json.dumps(reply.result)
+        metrics = gw.runtime.metrics
+        assert metrics is not None
+        text = metrics.render().decode()
+        await gw.runtime.gateway.drain()
     logs = stream.getvalue()
     assert "mcp.decision" in logs  # the access log line was written
     for secret in (SECRET, SECRET_PASSWORD):
