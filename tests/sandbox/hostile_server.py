@@ -65,6 +65,31 @@ def connect_tcp(port: int) -> str:
 
 
 @server.tool()
+def proxy_connect(host: str, port: int) -> str:
+    """Ask the proxy named by HTTPS_PROXY for a tunnel to host:port and read the greeting."""
+    proxy = os.environ.get("HTTPS_PROXY", "")
+    if not proxy.startswith("http://"):
+        return _result(False, "no HTTPS_PROXY")
+    proxy_host, _, proxy_port = proxy.removeprefix("http://").rstrip("/").rpartition(":")
+    try:
+        with socket.create_connection((proxy_host, int(proxy_port)), timeout=5) as conn:
+            conn.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+            status, _, rest = answer.partition(b"\r\n\r\n")
+            if not status.startswith(b"HTTP/1.1 200"):
+                return _result(False, status.split(b"\r\n")[0].decode("ascii", "replace"))
+            greeting = rest or conn.recv(64)
+            return _result(True, greeting.decode("ascii", "replace"))
+    except OSError as exc:
+        return _result(False, type(exc).__name__)
+
+
+@server.tool()
 def write_file(path: str) -> str:
     """Write a file at an absolute path."""
     try:

@@ -25,6 +25,7 @@ _SYS_LANDLOCK_CREATE_RULESET = 444  # same number on every architecture (generic
 _SYS_LANDLOCK_ADD_RULE = 445
 _SYS_LANDLOCK_RESTRICT_SELF = 446
 _LANDLOCK_RULE_PATH_BENEATH = 1
+_LANDLOCK_RULE_NET_PORT = 2
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
@@ -89,6 +90,17 @@ def _landlock(spec: dict[str, Any]) -> None:
                 "landlock rule",
             )
             os.close(fd)
+    for port in spec.get("connect_ports", []):
+        if not net:
+            raise _LaunchError("TCP connect rules need Landlock ABI 4")
+        # struct landlock_net_port_attr is packed: u64 allowed_access, u64 port.
+        rule = ctypes.create_string_buffer(
+            _NET_CONNECT_TCP.to_bytes(8, "little") + int(port).to_bytes(8, "little"), 16
+        )
+        _check(
+            _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_NET_PORT, rule, 0),
+            "landlock port rule",
+        )
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock restrict")
     os.close(ruleset)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["ETC_FILES", "ROOT_LINKS", "interpreter_paths", "script_of", "tool_cache_paths"]
+__all__ = ["ETC_FILES", "ROOT_LINKS", "interpreter_paths", "runner_caches", "script_of", "tool_cache_paths"]
 
 # Top-level directories that are symbolic links into /usr on merged-/usr systems.
 ROOT_LINKS: tuple[str, ...] = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -127,17 +127,39 @@ def script_of(executable: str, args: Sequence[str]) -> tuple[int, str] | None:
     return None
 
 
-def tool_cache_paths(executable: str, environ: Mapping[str, str]) -> list[str]:
-    """Read-only caches of package runners: uv's for ``uvx``, npm's for ``npx``."""
+_UV = frozenset({"uvx", "uv"})
+_NPM = frozenset({"npx", "npm"})
+
+
+def runner_caches(executable: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """A package runner's cache, as ``{variable that points the runner at it: path}``.
+
+    ``uvx``/``uv``: ``UV_CACHE_DIR`` (default ``~/.cache/uv``); ``npx``/``npm``:
+    ``npm_config_cache`` (default ``~/.npm``). Only caches that exist; nothing for other
+    programs. The sandbox shows each one read-only (see ``plan.py``) and sets the variable,
+    since the server's ``HOME`` is its work directory, not the user's home.
+    """
     home = environ.get("HOME", "")
     name = Path(executable).name
-    paths: list[str] = []
-    if name in {"uvx", "uv"} and home:
-        paths += [
-            environ.get("UV_CACHE_DIR", f"{home}/.cache/uv"),
-            f"{home}/.local/share/uv",
-            f"{home}/.local/bin",
-        ]
-    if name in {"npx", "npm"} and home:
-        paths.append(environ.get("npm_config_cache", f"{home}/.npm"))
-    return [path for path in paths if Path(path).exists()]
+    found: dict[str, str] = {}
+    if name in _UV and (environ.get("UV_CACHE_DIR") or home):
+        found["UV_CACHE_DIR"] = environ.get("UV_CACHE_DIR") or f"{home}/.cache/uv"
+    if name in _NPM and (environ.get("npm_config_cache") or home):
+        found["npm_config_cache"] = environ.get("npm_config_cache") or f"{home}/.npm"
+    return {var: path for var, path in found.items() if path.startswith("/") and Path(path).is_dir()}
+
+
+def tool_cache_paths(executable: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """Other read-only directories of ``uvx``: uv's managed interpreters and installed tools.
+
+    As ``{path: variable pointing uv at it, or ""}``.
+    """
+    home = environ.get("HOME", "")
+    if Path(executable).name not in _UV or not home:
+        return {}
+    paths = {
+        f"{home}/.local/share/uv/python": "UV_PYTHON_INSTALL_DIR",
+        f"{home}/.local/share/uv/tools": "UV_TOOL_DIR",
+        f"{home}/.local/bin": "",
+    }
+    return {path: var for path, var in paths.items() if Path(path).exists()}

@@ -1,4 +1,4 @@
-"""Audit events of the sandbox: one per spawn, exit, crash and restart."""
+"""Audit events of the sandbox: one per spawn, exit, crash and restart, and per egress decision."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 __all__ = ["EventKind", "EventSink", "SpawnEvent", "file_sha256"]
 
-EventKind = Literal["spawn", "exit", "restart", "crash"]
+EventKind = Literal["spawn", "exit", "restart", "crash", "egress"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,9 @@ class SpawnEvent:
 
     ``sha256`` is the digest of the script an interpreter runs (``python server.py``) or
     else of the resolved executable. ``profile`` is the profile as JSON-ready data.
-    ``returncode`` is set on ``exit``/``crash``; ``attempt`` counts restarts.
+    ``returncode`` is set on ``exit``/``crash``; ``attempt`` counts restarts. An ``egress``
+    event is one decision of the server's egress proxy (``network: egress``); its ``detail``
+    is ``{"decision": "allowed"|"refused", "reason", "host", "port", "address"}``.
     """
 
     kind: EventKind

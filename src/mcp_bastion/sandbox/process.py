@@ -3,7 +3,8 @@
 The stream pair is exactly what ``mcp.client.stdio.stdio_client`` yields, so a
 ``ClientSession`` or a message-level forwarder can use it. Unlike the SDK's transport it
 bounds the size of one stdout message, captures stderr to the log with a byte bound,
-starts nothing outside the sandbox plan, and emits audit events.
+starts nothing outside the sandbox plan, and emits audit events. With ``network: egress``
+it runs the server's egress proxy for exactly the server's lifetime.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 import anyio
@@ -31,11 +32,12 @@ from mcp.shared.message import SessionMessage
 from mcp_bastion.config.sandbox import SandboxProfile
 from mcp_bastion.errors import SpawnError
 from mcp_bastion.sandbox._handshake import start_bwrap
+from mcp_bastion.sandbox.egress import EgressDecision, EgressProxy
 from mcp_bastion.sandbox.events import EventKind, EventSink, SpawnEvent, file_sha256
 from mcp_bastion.sandbox.host import HostCapabilities, PidsCgroup
-from mcp_bastion.sandbox.plan import LaunchPlan, build_command
+from mcp_bastion.sandbox.plan import EgressEndpoint, Isolation, LaunchPlan, build_command, choose_isolation
 
-__all__ = ["MessageTooLargeError", "Running", "open_stdio", "spawn"]
+__all__ = ["MessageTooLargeError", "Running", "egress_proxy", "open_stdio", "spawn"]
 
 log = structlog.get_logger("mcp_bastion.sandbox")
 
@@ -166,6 +168,56 @@ def _temp_workdir(profile: SandboxProfile, host: HostCapabilities) -> str | None
     return tempfile.mkdtemp(prefix="bastion-work-")
 
 
+def _egress_reporter(
+    on_event: EventSink | None, started: list[Running], profile: SandboxProfile, attempt: int
+) -> Callable[[EgressDecision], None]:
+    """Turn the proxy's decisions into ``egress`` events of the running server."""
+
+    def report(decision: EgressDecision) -> None:
+        if on_event is None or not started:
+            return  # nothing runs yet that could have asked
+        running = started[0]
+        detail = {
+            "decision": "allowed" if decision.allowed else "refused",
+            "reason": decision.reason,
+            "host": decision.host,
+            "port": decision.port,
+            "address": decision.address,
+        }
+        pid = running.process.pid
+        on_event(
+            _event("egress", running.plan, profile, running.sha256, pid=pid, attempt=attempt, detail=detail)
+        )
+
+    return report
+
+
+@asynccontextmanager
+async def egress_proxy(
+    profile: SandboxProfile, isolation: Isolation, report: Callable[[EgressDecision], None] | None = None
+) -> AsyncIterator[EgressEndpoint | None]:
+    """Run the egress proxy of one server (``network: egress``), else yield None.
+
+    Bubblewrap: a Unix socket in a fresh 0700 directory (removed afterwards), to be
+    bind-mounted into the sandbox. Landlock: a free port on ``127.0.0.1``.
+    """
+    if profile.network != "egress" or isolation == "none":
+        yield None
+        return
+    assert profile.egress is not None
+    proxy = EgressProxy(profile.egress, on_decision=report)
+    if isolation == "landlock":
+        async with proxy.serve_tcp() as port:
+            yield EgressEndpoint(tcp_port=port)
+        return
+    directory = tempfile.mkdtemp(prefix="bastion-egress-")
+    try:
+        async with proxy.serve_unix(f"{directory}/proxy.sock") as path:
+            yield EgressEndpoint(unix_path=path)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 async def _start(plan: LaunchPlan, cgroup: PidsCgroup | None) -> Process:
     try:
         if plan.isolation == "bubblewrap":
@@ -195,10 +247,16 @@ async def spawn(
 ) -> AsyncIterator[Running]:
     """Start ``command`` under ``profile``; yield the running server; stop it on exit."""
     host = host if host is not None else HostCapabilities.probe()
+    started: list[Running] = []
+    stack = AsyncExitStack()
     temp_dir = _temp_workdir(profile, host)
     cgroup: PidsCgroup | None = None
     try:
-        plan = build_command(command, profile, workdir=temp_dir, cwd=cwd, host=host)
+        reporter = _egress_reporter(on_event, started, profile, attempt)
+        endpoint = await stack.enter_async_context(
+            egress_proxy(profile, choose_isolation(profile, host), reporter)
+        )
+        plan = build_command(command, profile, workdir=temp_dir, cwd=cwd, host=host, egress=endpoint)
         if plan.isolation != "none" and host.pids_cgroup is not None:
             cgroup = PidsCgroup.create(host.pids_cgroup, profile.max_processes)
         sha = file_sha256(plan.script or plan.resolved_executable)
@@ -206,6 +264,7 @@ async def spawn(
         read_writer, read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
         write, write_reader = anyio.create_memory_object_stream[SessionMessage](0)
         running = Running(read=read, write=write, process=process, plan=plan, sha256=sha)
+        started.append(running)
         if on_event is not None:
             detail = {"cgroup": str(cgroup.path)} if cgroup is not None else {}
             on_event(_event("spawn", plan, profile, sha, pid=process.pid, attempt=attempt, detail=detail))
@@ -241,6 +300,8 @@ async def spawn(
         if cgroup is not None:
             with anyio.CancelScope(shield=True):
                 await cgroup.remove_when_empty()
+        # Not under a shield scope: the proxy's task group must exit in its own scope.
+        await stack.aclose()
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 import anyio
@@ -20,8 +20,8 @@ from anyio.abc import Process
 
 from mcp_bastion.config.sandbox import SandboxProfile
 from mcp_bastion.sandbox.host import HostCapabilities, PidsCgroup
-from mcp_bastion.sandbox.plan import build_command
-from mcp_bastion.sandbox.process import _start, _temp_workdir, close_transport, stop_process
+from mcp_bastion.sandbox.plan import build_command, choose_isolation
+from mcp_bastion.sandbox.process import _start, _temp_workdir, close_transport, egress_proxy, stop_process
 
 __all__ = ["RawStdio", "open_raw_stdio"]
 
@@ -92,10 +92,13 @@ async def open_raw_stdio(
 ) -> AsyncIterator[RawStdio]:
     """Start ``command`` sandboxed by ``profile``; yield its raw pipes; stop it on exit."""
     host = host if host is not None else HostCapabilities.probe()
+    isolation = choose_isolation(profile, host)
+    stack = AsyncExitStack()
     temp_dir = _temp_workdir(profile, host)
     cgroup: PidsCgroup | None = None
     try:
-        plan = build_command(command, profile, workdir=temp_dir, cwd=cwd, host=host)
+        endpoint = await stack.enter_async_context(egress_proxy(profile, isolation))
+        plan = build_command(command, profile, workdir=temp_dir, cwd=cwd, host=host, egress=endpoint)
         if plan.isolation != "none" and host.pids_cgroup is not None:
             cgroup = PidsCgroup.create(host.pids_cgroup, profile.max_processes)
         process = await _start(plan, cgroup)
@@ -114,3 +117,5 @@ async def open_raw_stdio(
                 await cgroup.remove_when_empty()
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
+        # Not under a shield scope: the proxy's task group must exit in its own scope.
+        await stack.aclose()
