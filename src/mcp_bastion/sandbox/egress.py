@@ -292,18 +292,17 @@ class EgressProxy:
                 try:
                     while True:
                         if data:
+                            exhausted = len(data) >= budget
+                            data = data[:budget]
                             budget -= len(data)
                             moved[direction] += len(data)
-                            if budget < 0:
-                                log.warning(
-                                    "sandbox.egress_byte_limit",
-                                    host=decision.host,
-                                    limit=self.policy.max_bytes,
-                                )
-                                tg.cancel_scope.cancel()
-                                return
                             last = anyio.current_time()
                             await sink.send(data)
+                            if exhausted:
+                                limit = self.policy.max_bytes
+                                log.warning("sandbox.egress_byte_limit", host=decision.host, limit=limit)
+                                tg.cancel_scope.cancel()
+                                return
                         data = await source.receive(_CHUNK)
                 except _QUIET:
                     pass
