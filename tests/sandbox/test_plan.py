@@ -46,7 +46,7 @@ def test_default_profile_plan_is_bubblewrap_with_every_namespace() -> None:
     assert _pairs(argv, "--userns-block-fd") == ["9"]
     assert _pairs(argv, "--tmpfs") == ["/tmp"]
     assert _pairs(argv, "--remount-ro") == ["/"]
-    assert plan.rlimits["RLIMIT_AS"] == (1024 * 1024 * 1024,) * 2
+    assert plan.rlimits["RLIMIT_AS"] == (2048 * 1024 * 1024,) * 2
     assert plan.rlimits["RLIMIT_NOFILE"] == (256, 256)
     assert plan.seccomp == seccomp_program()
     # The program runs last, with the script made absolute.

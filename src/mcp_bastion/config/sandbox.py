@@ -142,7 +142,7 @@ class SandboxProfile(BaseModel):
     workdir: str | None = None
     tmpfs_mb: int = Field(default=256, ge=1, le=1 << 20)
     cpu_seconds: int = Field(default=60, ge=1)
-    memory_mb: int = Field(default=1024, ge=16)
+    memory_mb: int = Field(default=2048, ge=16)  # Node (npx) reserves ~1.2 GB of address space
     max_open_files: int = Field(default=256, ge=16)
     max_processes: int = Field(default=64, ge=1)
     max_output_bytes: int = Field(default=4 * 1024 * 1024, ge=4096)

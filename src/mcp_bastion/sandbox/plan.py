@@ -63,6 +63,9 @@ EGRESS_SOCKET = "/run/bastion/egress.sock"  # where the proxy's socket appears i
 EGRESS_PORT = 3128  # the forwarder's port on the sandbox's private loopback (its own netns)
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 _LOCK_ENTRIES = (".lock", ".tmp")  # runner-cache entries not shown: the runner makes fresh ones
+# Scratch directories a runner writes even on a fully cached run: top-level ones are left
+# out (made fresh in the tmpfs), deeper ones get a tmpfs of their own when they exist.
+_SCRATCH: dict[str, tuple[str, ...]] = {"npm_config_cache": ("_logs", "_cacache/tmp")}
 SANDBOX_UID = 65534  # "nobody" inside the user namespace: no capabilities, no ownership
 SANDBOX_WORKDIR = "/tmp/work"  # noqa: S108 - the sandbox's private tmpfs, not the host's /tmp; inside the private /tmp when the profile names no workdir
 FD_PREFIX = "@fd:"  # placeholder prefix in a bubblewrap plan's program, see LaunchPlan.argv
@@ -155,7 +158,7 @@ def _environment(
 
 def _runner_env(executable: str, profile: SandboxProfile, environ: Mapping[str, str]) -> dict[str, str]:
     """Point uvx/npx at their (read-only) caches; offline unless the profile grants network."""
-    env = dict(runner_caches(executable, environ))
+    env = dict(runner_caches(executable, {**environ, **profile.env}))
     env.update({var: path for path, var in tool_cache_paths(executable, environ).items() if var})
     name = Path(executable).name
     if profile.network == "none" and name in {"uvx", "uv"}:
@@ -172,14 +175,18 @@ def _proxy_env(port: int) -> dict[str, str]:
     return dict.fromkeys(_PROXY_VARS, url)
 
 
-def _cache_mounts(cache: str, size: int) -> list[str]:
+def _cache_mounts(cache: str, scratch: Sequence[str], size: int) -> list[str]:
     """A private tmpfs at ``cache`` with the host cache's entries bound read-only inside."""
     args = ["--size", str(size), "--tmpfs", cache]
     for entry in sorted(Path(cache).iterdir()):
         # Symbolic links are not followed into the sandbox: they could point anywhere.
-        if entry.name.startswith(_LOCK_ENTRIES) or entry.is_symlink():
+        if entry.name.startswith(_LOCK_ENTRIES) or entry.name in scratch or entry.is_symlink():
             continue
         args += ["--ro-bind", str(entry), str(entry)]
+    for sub in scratch:
+        path = Path(cache, sub)
+        if "/" in sub and path.is_dir() and not path.is_symlink():
+            args += ["--size", str(size), "--tmpfs", str(path)]
     return args
 
 
@@ -217,7 +224,7 @@ def _bwrap_args(
     workdir: str,
     bind_workdir: bool,
     chdir: str,
-    caches: Sequence[str] = (),
+    caches: Mapping[str, Sequence[str]] | None = None,
     egress_socket: str | None = None,
 ) -> list[str]:
     # No --disable-userns: bwrap refuses it with --userns-block-fd. Nested user namespaces
@@ -241,8 +248,8 @@ def _bwrap_args(
         args += ["--ro-bind", path, path]
     for path in write:
         args += ["--bind", path, path]
-    for cache in caches:
-        args += _cache_mounts(cache, profile.tmpfs_mb * 1024 * 1024)
+    for cache, scratch in (caches or {}).items():
+        args += _cache_mounts(cache, scratch, profile.tmpfs_mb * 1024 * 1024)
     if egress_socket is not None:
         args += ["--ro-bind", egress_socket, EGRESS_SOCKET]
     if bind_workdir:
@@ -347,7 +354,9 @@ def build_command(
         seccomp = seccomp_program()
     except UnsupportedArchitectureError as exc:
         raise IsolationUnavailableError(str(exc)) from exc
-    caches = list(runner_caches(executable, environ).values())
+    # A cache the profile names itself (profile.env) wins over the caller's.
+    found_caches = runner_caches(executable, {**environ, **profile.env})
+    caches = list(found_caches.values())
     extra_env = _runner_env(executable, profile, environ)
     read = (
         interpreter_paths(executable) + list(tool_cache_paths(executable, environ)) + list(profile.read_paths)
@@ -374,7 +383,11 @@ def build_command(
             bind_workdir=work is not None,
             chdir=cwd or inner_work,
             # A cache the profile makes writable (a first run that fills it) is bound as such.
-            caches=[c for c in caches if not _inside(c, profile.write_paths)],
+            caches={
+                path: _SCRATCH.get(var, ())
+                for var, path in found_caches.items()
+                if not _inside(path, profile.write_paths)
+            },
             egress_socket=socket_path,
         )
         return plan("bubblewrap", (*prefix, *program), env, None, seccomp=seccomp)
