@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 from mcp_bastion.audit.record import seal
-from mcp_bastion.store.interface import GENESIS, AuditStore, Sealer, StoredRecord
+from mcp_bastion.store.interface import GENESIS, AuditStore, Batch, RecordBlock, Sealer, StoredRecord
 
 pytestmark = pytest.mark.anyio
 
@@ -76,11 +76,18 @@ async def test_concurrent_appends_form_one_sequence(audit_store: AuditStore) -> 
     assert await audit_store.head() == (90, prev)
 
 
+def _unpack(batch: Batch) -> list[StoredRecord]:
+    return batch.records() if isinstance(batch, RecordBlock) else list(batch)
+
+
 async def test_scan_into_bounds_and_order(audit_store: AuditStore) -> None:
     recs = await audit_store.append(_sealer(12, []), durable=True)
     seen: list[list[int]] = []
-    await audit_store.scan_into(lambda b: seen.append([r.seq for r in b]), after_seq=2, until_seq=9, batch=3)
+    await audit_store.scan_into(
+        lambda b: seen.append([r.seq for r in _unpack(b)]), after_seq=2, until_seq=9, batch=3
+    )
     assert seen == [[3, 4, 5], [6, 7, 8], [9]]
     everything: list[StoredRecord] = []
-    await audit_store.scan_into(everything.extend)
+    await audit_store.scan_into(lambda b: everything.extend(_unpack(b)))
     assert everything == list(recs)
+    assert all(isinstance(r.body, bytes) and isinstance(r.hash, str) for r in everything)

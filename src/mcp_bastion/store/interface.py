@@ -19,14 +19,17 @@ from typing import Any, NamedTuple, Protocol
 
 __all__ = [
     "GENESIS",
+    "HASH_TEXT_LEN",
     "Approval",
     "ApprovalStatus",
     "ApprovalStore",
     "AuditStore",
+    "Batch",
     "Pin",
     "PinStatus",
     "PinStore",
     "RateLimitStore",
+    "RecordBlock",
     "Sealer",
     "StateStore",
     "StoredRecord",
@@ -146,6 +149,44 @@ class StoredRecord(NamedTuple):
     body: bytes
 
 
+HASH_TEXT_LEN = len("sha256:") + 64
+"""Characters in a well-formed stored ``hash`` (``sha256:`` and 64 hex digits)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordBlock:
+    """Consecutive stored records, packed for bulk checking: seqs ``first_seq, first_seq + 1, ...``.
+
+    ``bodies[i]`` is the stored body of record ``first_seq + i``; ``hashes`` is the stored
+    ``hash`` values concatenated in the same order, each exactly ``HASH_TEXT_LEN``
+    characters. A store packs a run this way only when every one of those facts holds
+    for it (the run has no gap, every hash has that length, every body is bytes);
+    otherwise it hands the rows over as ``StoredRecord`` sequences. The block says
+    nothing about whether a body matches its hash: that is the verifier's job.
+    """
+
+    first_seq: int
+    bodies: Sequence[bytes]
+    hashes: str
+
+    @property
+    def last_seq(self) -> int:
+        return self.first_seq + len(self.bodies) - 1
+
+    def hash_at(self, i: int) -> str:
+        return self.hashes[i * HASH_TEXT_LEN : (i + 1) * HASH_TEXT_LEN]
+
+    def record(self, i: int) -> StoredRecord:
+        return StoredRecord(self.first_seq + i, self.hash_at(i), self.bodies[i])
+
+    def records(self, start: int = 0) -> list[StoredRecord]:
+        """The records from index ``start`` on, unpacked."""
+        return [self.record(i) for i in range(start, len(self.bodies))]
+
+
+Batch = Sequence[StoredRecord] | RecordBlock
+"""What ``AuditStore.scan_into`` hands its consumer: records in order, plain or packed."""
+
 Sealer = Callable[[int, str], Sequence[StoredRecord]]
 """Seal pending records onto a chain head ``(last_seq, last_hash)`` (``(0, GENESIS)`` when empty)."""
 
@@ -174,7 +215,7 @@ class AuditStore(Protocol):
 
     async def scan_into(
         self,
-        consume: Callable[[Sequence[StoredRecord]], None],
+        consume: Callable[[Batch], None],
         *,
         after_seq: int = 0,
         until_seq: int | None = None,
@@ -182,8 +223,9 @@ class AuditStore(Protocol):
     ) -> None:
         """Hand records ``after_seq < seq <= until_seq`` in order to ``consume``, batch by batch.
 
-        ``consume`` is pure CPU (the verifier); a store may call it on its worker thread,
-        next to the read, which spares a thread hand-off per batch.
+        A batch is a sequence of ``StoredRecord`` or a ``RecordBlock`` (at most ``batch``
+        records either way). ``consume`` is pure CPU (the verifier); a store may call it on
+        another thread, e.g. while it reads the next batch. Calls never overlap.
         """
         ...
 

@@ -10,13 +10,32 @@ syncs the WAL up to itself, so durability follows the chain order.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from .interface import GENESIS, Sealer, StoredRecord
+from .interface import GENESIS, Batch, RecordBlock, Sealer, StoredRecord
 from .sqlite import SQLiteDatabase
 
 __all__ = ["SQLiteAuditStore"]
+
+# CAST: a tampered row may hold TEXT where we wrote a BLOB (the columns are untyped).
+_ROWS = (
+    "SELECT seq, CAST(hash AS TEXT), CAST(body AS BLOB) FROM audit_log "
+    "WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+)
+# One row per batch: how many records, their seq range, how many are "regular" (a text
+# hash of the usual length, a blob body), the bodies joined by newlines and the hashes
+# joined. SQLite feeds an aggregate the rows of an ORDER BY ... LIMIT subquery in that
+# order (such a subquery is never flattened into an aggregate query). A block is only
+# made of a run that is gapless and regular, and whose bodies hold no newline (else the
+# split would not give one piece per record): see RecordBlock.
+_BLOCK = (
+    "SELECT count(*), min(seq), max(seq), "
+    "sum(typeof(hash) = 'text' AND length(hash) = 71 AND typeof(body) = 'blob'), "  # 71: HASH_TEXT_LEN
+    "CAST(group_concat(body, x'0a') AS BLOB), group_concat(hash, '') "
+    "FROM (SELECT seq, hash, body FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?)"
+)
 
 
 class SQLiteAuditStore:
@@ -79,32 +98,37 @@ class SQLiteAuditStore:
 
     async def scan_into(
         self,
-        consume: Callable[[Sequence[StoredRecord]], None],
+        consume: Callable[[Batch], None],
         *,
         after_seq: int = 0,
         until_seq: int | None = None,
-        batch: int = 5000,
+        batch: int = 2000,
     ) -> None:
         limit = 2**63 - 1 if until_seq is None else until_seq
 
-        def step(start: int) -> Callable[[sqlite3.Connection], int | None]:
-            # Read one batch and check it on the database thread: no hand-off per batch.
-            def q(c: sqlite3.Connection) -> int | None:
-                rows = c.execute(
-                    "SELECT seq, CAST(hash AS TEXT), CAST(body AS BLOB) FROM audit_log "
-                    "WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-                    (start, limit, batch),
-                ).fetchall()
-                if not rows:
+        def read(start: int) -> Callable[[sqlite3.Connection], Batch | None]:
+            def q(c: sqlite3.Connection) -> Batch | None:
+                n, low, high, regular, joined, hashes = c.execute(_BLOCK, (start, limit, batch)).fetchone()
+                if not n:
                     return None
-                consume(list(map(StoredRecord._make, rows)))
-                return int(rows[-1][0])
+                if regular == n and high - low + 1 == n:
+                    bodies = joined.split(b"\n")
+                    if len(bodies) == n:  # else some body holds a newline: no packing for it
+                        return RecordBlock(low, bodies, hashes)
+                return list(map(StoredRecord._make, c.execute(_ROWS, (start, limit, batch))))
 
             return q
 
-        cursor: int | None = after_seq
-        while cursor is not None:
-            cursor = await self.db.run(step(cursor))
+        # The next batch is read on the database thread (SQLite runs the whole aggregate
+        # without the GIL) while ``consume`` checks this one on another thread.
+        pending = self.db.submit(read(after_seq))
+        try:
+            while (got := await pending) is not None:
+                last = got.last_seq if isinstance(got, RecordBlock) else got[-1].seq
+                pending = self.db.submit(read(last))
+                await asyncio.to_thread(consume, got)
+        finally:
+            pending.cancel()
 
     async def truncate_after(self, seq: int, head_hash: str) -> int:
         def tx(c: sqlite3.Connection) -> int:
