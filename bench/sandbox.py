@@ -5,6 +5,10 @@ Start-up: from ``open_stdio`` entry (process spawn) to the answers of ``initiali
 interleaved (none, bubblewrap, landlock, none, ...) so machine load hits them alike;
 ratios and added milliseconds are computed against ``isolation: none`` in the same run.
 
+Egress (bubblewrap only): spawn-to-first-message with ``network: egress`` (the proxy and the
+in-sandbox forwarder start too) against ``network: none``, and the proxy's own tunnel
+set-up (CONNECT, 200, first byte from a loopback listener) against a direct connect.
+
 ``python -m bench sandbox [--starts N] [--calls N]``; the server is this file with ``--serve``.
 """
 
@@ -80,12 +84,63 @@ async def _first_message(mode: Mode) -> float:
         return time.perf_counter() - started
 
 
+async def _first_message_egress() -> float:
+    """Spawn-to-first-message under bubblewrap with ``network: egress``."""
+    from mcp_bastion.config.sandbox import EgressPolicy, SandboxProfile
+    from mcp_bastion.sandbox import open_stdio
+
+    profile = SandboxProfile(network="egress", egress=EgressPolicy(allow=["localhost:9"]))
+    started = time.perf_counter()
+    async with open_stdio([sys.executable, "-I", "-S", "-c", _TINY], profile=profile) as (read, _write):
+        await read.receive()
+        return time.perf_counter() - started
+
+
+async def _tunnels(count: int) -> tuple[list[float], list[float]]:
+    """(direct, proxied) times to a first byte from a loopback listener, interleaved."""
+    import tempfile
+
+    import anyio
+    from anyio.abc import SocketAttribute, SocketStream
+
+    from mcp_bastion.config.sandbox import EgressPolicy
+    from mcp_bastion.sandbox.egress import EgressProxy
+
+    async def greet(stream: SocketStream) -> None:
+        async with stream:
+            await stream.send(b"x")
+
+    direct: list[float] = []
+    proxied: list[float] = []
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
+    port = int(listener.extra(SocketAttribute.local_port))
+    proxy = EgressProxy(EgressPolicy(allow=[f"127.0.0.1:{port}"]))
+    with tempfile.TemporaryDirectory() as directory:
+        async with listener, anyio.create_task_group() as tg, proxy.serve_unix(f"{directory}/p.sock") as path:
+            tg.start_soon(listener.serve, greet)
+            for _ in range(count):
+                begin = time.perf_counter()
+                async with await anyio.connect_tcp("127.0.0.1", port) as conn:
+                    await conn.receive()
+                direct.append(time.perf_counter() - begin)
+                begin = time.perf_counter()
+                async with await anyio.connect_unix(path) as conn:
+                    await conn.send(f"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n".encode())
+                    answer = b""
+                    while not answer.endswith(b"\r\n\r\nx"):
+                        answer += await conn.receive()
+                proxied.append(time.perf_counter() - begin)
+            tg.cancel_scope.cancel()
+    return direct, proxied
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print and save the report. Returns a process exit status."""
     parser = argparse.ArgumentParser(prog="python -m bench sandbox")
     parser.add_argument("--starts", type=int, default=8, help="start-ups per mode")
     parser.add_argument("--calls", type=int, default=200, help="tools/call per start-up after the first")
     parser.add_argument("--spawns", type=int, default=30, help="tiny-program spawns per mode")
+    parser.add_argument("--tunnels", type=int, default=200, help="egress tunnels (direct and proxied)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -151,6 +206,26 @@ def main(argv: list[str] | None = None) -> int:
         "pids_cgroup": host.pids_cgroup is not None,
         "goal": "added start-up <= 50 ms; no measurable per-call cost",
     }
+    if host.bwrap:
+        bwrap_first = []
+        egress_first = []
+        for _ in range(args.spawns):
+            bwrap_first.append(anyio.run(_first_message, "bubblewrap"))
+            egress_first.append(anyio.run(_first_message_egress))
+        direct, proxied = anyio.run(_tunnels, args.tunnels)
+        rows.append(
+            {
+                "mode": "bubblewrap+egress",
+                "spawn_p50_ms": statistics.median(egress_first) * 1000,
+                "added_spawn_ms": (statistics.median(egress_first) - statistics.median(bwrap_first)) * 1000,
+                "added_spawn_min_ms": (min(egress_first) - min(bwrap_first)) * 1000,
+            }
+        )
+        meta["egress_added_spawn_vs"] = "bubblewrap with network none, interleaved in the same run"
+        meta["tunnel_direct_p50_ms"] = statistics.median(direct) * 1000
+        meta["tunnel_proxied_p50_ms"] = statistics.median(proxied) * 1000
+        meta["tunnel_added_p50_ms"] = (statistics.median(proxied) - statistics.median(direct)) * 1000
+        meta["tunnels"] = args.tunnels
     report("sandbox", rows, meta=meta)
     return 0
 
