@@ -24,18 +24,21 @@ _ROWS = (
     "SELECT seq, CAST(hash AS TEXT), CAST(body AS BLOB) FROM audit_log "
     "WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
 )
-# One row per batch: how many records, their seq range, how many are "regular" (a text
-# hash of the usual length, a blob body), the bodies joined by newlines and the hashes
-# joined. SQLite feeds an aggregate the rows of an ORDER BY ... LIMIT subquery in that
-# order (such a subquery is never flattened into an aggregate query). A block is only
-# made of a run that is gapless and regular, and whose bodies hold no newline (else the
-# split would not give one piece per record): see RecordBlock.
+# One row for a seq range: how many records, their first and last seq, how many are
+# "regular" (a text hash of the usual length, a blob body), the bodies joined by newlines
+# and the hashes joined. The aggregate walks the table's rowid B-tree over the range, in
+# seq order: SQLite visits a rowid range in order, and the verifier fails closed if it
+# ever did not (the chain links would not match). A block is only made of a run that is
+# gapless and regular, and whose bodies hold no newline (else the split would not give
+# one piece per record): see RecordBlock.
 _BLOCK = (
     "SELECT count(*), min(seq), max(seq), "
     "sum(typeof(hash) = 'text' AND length(hash) = 71 AND typeof(body) = 'blob'), "  # 71: HASH_TEXT_LEN
     "CAST(group_concat(body, x'0a') AS BLOB), group_concat(hash, '') "
-    "FROM (SELECT seq, hash, body FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?)"
+    "FROM audit_log WHERE seq > ? AND seq <= ?"
 )
+
+_NEXT = "SELECT min(seq) FROM audit_log WHERE seq > ? AND seq <= ?"
 
 
 class SQLiteAuditStore:
@@ -108,14 +111,16 @@ class SQLiteAuditStore:
 
         def read(start: int) -> Callable[[sqlite3.Connection], Batch | None]:
             def q(c: sqlite3.Connection) -> Batch | None:
-                n, low, high, regular, joined, hashes = c.execute(_BLOCK, (start, limit, batch)).fetchone()
-                if not n:
-                    return None
+                end = min(limit, start + batch)
+                n, low, high, regular, joined, hashes = c.execute(_BLOCK, (start, end)).fetchone()
+                if not n:  # nothing in (start, end]: go on from the next record, if any
+                    (after,) = c.execute(_NEXT, (end, limit)).fetchone()
+                    return None if after is None else read(after - 1)(c)
                 if regular == n and high - low + 1 == n:
                     bodies = joined.split(b"\n")
                     if len(bodies) == n:  # else some body holds a newline: no packing for it
                         return RecordBlock(low, bodies, hashes)
-                return list(map(StoredRecord._make, c.execute(_ROWS, (start, limit, batch))))
+                return list(map(StoredRecord._make, c.execute(_ROWS, (start, end, batch))))
 
             return q
 
