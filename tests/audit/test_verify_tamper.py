@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mcp_bastion.audit import AuditEvent, AuditLog, CheckpointSigner
 from mcp_bastion.audit.repair import repair
-from mcp_bastion.audit.verify import VerifyReport, load_witness, verify_log
+from mcp_bastion.audit.verify import ChainChecker, VerifyReport, load_witness, verify_log
 from mcp_bastion.canonical import canonical_json
 from mcp_bastion.errors import AuditIntegrityError
 from mcp_bastion.store.sqlite import SQLiteDatabase
@@ -253,3 +254,199 @@ async def test_repair_refuses_tampering(log_path: Path, signer: CheckpointSigner
     problem = (await _verify(log_path)).problem
     assert problem is not None
     assert problem.kind == "deleted"  # nothing was cut
+
+
+# --- The fast path (block and row forms) against the deep path --------------------------
+#
+# ``bastion audit verify`` reads SQLite in packed blocks (``RecordBlock``) and checks them
+# without parsing; a run it cannot pack (odd column types, a newline in a body, a gap)
+# comes as rows. Every form must name the same first bad record as ``--deep``.
+
+
+async def _verify_via(path: Path, mode: str, signer: CheckpointSigner | None = None) -> VerifyReport:
+    """Verify through one path: ``block:N`` (SQLite blocks of N), ``rows:N`` or ``deep``."""
+    store = SQLiteAuditStore(SQLiteDatabase(path))
+    try:
+        checker = ChainChecker(signer.verifier() if signer else None, deep=mode == "deep")
+        head = await store.head()
+        kind, _, size = mode.partition(":")
+        if kind == "rows":
+            async for rows in store.scan(batch=int(size)):
+                checker.feed([r for r in rows if r.seq <= head[0]])
+        else:
+            await store.scan_into(checker.feed, until_seq=head[0], batch=int(size or 2000))
+        return checker.finish(head)
+    finally:
+        await store.close()
+
+
+MODES = ("block:2000", "block:10", "block:7", "block:1", "rows:5000", "rows:3", "deep")
+
+
+def _rehash(conn: sqlite3.Connection, slot: int, body: bytes) -> None:
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    conn.execute("UPDATE audit_log SET body = ?, hash = ? WHERE seq = ?", (body, digest, slot))
+
+
+def _edit_body(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "UPDATE audit_log SET body = ? WHERE seq = 17",
+        (canonical_json(_body(conn, 17) | {"verdict": "deny"}),),
+    )
+
+
+def _edit_body_and_hash(conn: sqlite3.Connection) -> None:
+    _put(conn, 17, _body(conn, 17) | {"principal": "somebody-else"})
+
+
+def _edit_hash_only(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET hash = ? WHERE seq = 17", ("sha256:" + "f" * 64,))
+
+
+def _edit_hash_length(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET hash = hash || '0' WHERE seq = 17")
+
+
+def _move_seq(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET seq = 1000 WHERE seq = 17")
+
+
+def _swap_seqs(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET seq = -1 WHERE seq = 16")
+    conn.execute("UPDATE audit_log SET seq = 16 WHERE seq = 17")
+    conn.execute("UPDATE audit_log SET seq = 17 WHERE seq = -1")
+
+
+def _newline_in_body(conn: sqlite3.Connection) -> None:
+    # Same JSON, one newline added; rehashed. Blocks are newline-separated: this one
+    # cannot be packed, and the run is handed over as rows.
+    _rehash(conn, 17, canonical_json(_body(conn, 17)).replace(b'{"', b'{\n"', 1))
+
+
+def _nul_in_body(conn: sqlite3.Connection) -> None:
+    _rehash(conn, 17, canonical_json(_body(conn, 17) | {"reason": "x"}).replace(b'"x"', b'"\x00"'))
+
+
+def _text_body_same_bytes(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET body = CAST(body AS TEXT) WHERE seq = 17")
+
+
+def _text_body_changed(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "UPDATE audit_log SET body = ? WHERE seq = 17",
+        (canonical_json(_body(conn, 17) | {"verdict": "deny"}).decode(),),
+    )
+
+
+def _blob_hash_same_bytes(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET hash = CAST(hash AS BLOB) WHERE seq = 17")
+
+
+def _checkpoint_edited(conn: sqlite3.Connection) -> None:
+    _put(conn, 20, _body(conn, 20) | {"time": "2000-01-01T00:00:00.000000Z"})
+
+
+def _null_column(column: str) -> Callable[[sqlite3.Connection], None]:
+    def tamper(conn: sqlite3.Connection) -> None:
+        # An attacker can drop NOT NULL too (the new schema is read by the next connection).
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_schema SET sql = replace(replace(sql, 'body BLOB NOT NULL', 'body BLOB'), "
+            "'hash TEXT NOT NULL', 'hash TEXT') WHERE name = 'audit_log'"
+        )
+        conn.execute("PRAGMA writable_schema = OFF")
+        with _db(Path(conn.execute("PRAGMA database_list").fetchone()[2])) as fresh:
+            fresh.execute(f"UPDATE audit_log SET {column} = NULL WHERE seq = 17")
+
+    return tamper
+
+
+TAMPERING = {
+    "body changed": (_edit_body, (17, "modified")),
+    "body and hash changed": (_edit_body_and_hash, (17, "modified")),
+    "hash column changed, body not": (_edit_hash_only, (17, "modified")),
+    "hash column lengthened, body not": (_edit_hash_length, (17, "modified")),
+    "seq column moved, body not": (_move_seq, (17, "deleted")),
+    "seq columns swapped, bodies not": (_swap_seqs, (16, "reordered")),
+    "newline in a rehashed body": (_newline_in_body, (17, "modified")),
+    "NUL in a rehashed body": (_nul_in_body, (17, "modified")),
+    "checkpoint changed and rehashed": (_checkpoint_edited, (20, "modified")),
+    "body changed, stored as text": (_text_body_changed, (17, "modified")),
+    "body NULL": (_null_column("body"), (17, "modified")),
+    "hash NULL": (_null_column("hash"), (17, "modified")),
+    "body stored as text, bytes unchanged": (_text_body_same_bytes, None),
+    "hash stored as blob, bytes unchanged": (_blob_hash_same_bytes, None),
+}
+
+
+@pytest.mark.parametrize("name", TAMPERING)
+async def test_every_path_names_the_same_first_bad_record(
+    log_path: Path, signer: CheckpointSigner, name: str
+) -> None:
+    tamper, expected = TAMPERING[name]
+    for mode in MODES:  # the untouched log verifies through every path, with the same counts
+        report = await _verify_via(log_path, mode, signer)
+        assert report.ok, (mode, report.problem)
+        assert (report.records, report.checkpoints, report.signatures_checked) == (N + 4, 4, 4), mode
+    with _db(log_path) as conn:
+        tamper(conn)
+    for mode in MODES:
+        problem = (await _verify_via(log_path, mode, signer)).problem
+        assert (None if problem is None else (problem.seq, problem.kind)) == expected, (mode, problem)
+
+
+def _first_link_checker(rows: list[tuple[int, str, bytes]], prev: str) -> bool:
+    """A fast path that trusts the *first* ``prev`` in a record's bytes (the attack's target)."""
+    for _, digest, body in rows:
+        at = body.find(b'"prev":"sha256:') + 8
+        if digest != "sha256:" + hashlib.sha256(body).hexdigest() or body[at : at + 71].decode() != prev:
+            return False
+        prev = digest
+    return True
+
+
+async def test_link_planted_in_client_arguments_is_not_trusted(
+    tmp_path: Path, signer: CheckpointSigner
+) -> None:
+    """A client plants, in its own arguments, the hash of a record it will forge later.
+
+    Arguments sort before ``prev``, so the planted link is the first one in the bytes. A
+    verifier that read the first link would accept the forged record in place of the
+    genuine one; the fast path reads only the top-level (last) link.
+    """
+    path = tmp_path / "audit.db"
+    store = SQLiteAuditStore(SQLiteDatabase(path))
+
+    def event(principal: str, verdict: str, arguments: object) -> AuditEvent:
+        return AuditEvent(principal, "tools/call", verdict, tool="open_breaker", arguments=arguments)
+
+    async with AuditLog(store, signer=signer, checkpoint_every=10) as log:
+        for i in range(11):  # records 1..12, a checkpoint at 10
+            await log.append(event("alice", "allow", {"i": i}), durable=False)
+        head_seq, head_hash = await store.head()
+        # What the insider wants record 13 to say instead of the truth, sealed in advance.
+        template = json.loads((await store.scan(after_seq=head_seq - 1).__anext__())[0].body)
+        forged = template | {
+            "seq": head_seq + 1,
+            "prev": head_hash,
+            "arguments": {"i": 99},
+            "verdict": "allow",
+        }
+        forged_body = canonical_json(forged)
+        forged_hash = "sha256:" + hashlib.sha256(forged_body).hexdigest()
+        await log.append(event("mallory", "allow", {"breaker": "BR-7"}), durable=True)  # record 13
+        planted = {"a": 1, "prev": forged_hash, "principal": "alice"}  # as a top-level link looks
+        await log.append(event("mallory", "allow", planted), durable=False)  # record 14
+        for i in range(10):  # past the next signed checkpoint
+            await log.append(event("alice", "allow", {"i": i}), durable=False)
+    await store.close()
+    with _db(path) as conn:
+        conn.execute("UPDATE audit_log SET body = ?, hash = ? WHERE seq = 13", (forged_body, forged_hash))
+        rows = conn.execute(
+            "SELECT seq, hash, body FROM audit_log WHERE seq IN (13, 14) ORDER BY seq"
+        ).fetchall()
+    assert _first_link_checker(rows, head_hash)  # the forged record passes a first-link reader...
+    for mode in (*MODES, "default"):  # ...and none of ours
+        report = await (_verify(path, signer) if mode == "default" else _verify_via(path, mode, signer))
+        assert report.problem is not None, mode
+        assert (report.problem.seq, report.problem.kind) == (13, "modified"), mode

@@ -19,9 +19,10 @@ from .sqlite import SQLiteDatabase
 
 __all__ = ["SQLiteAuditStore"]
 
-# CAST: a tampered row may hold TEXT where we wrote a BLOB (the columns are untyped).
+# CAST: a tampered row may hold TEXT where we wrote a BLOB (the columns are untyped);
+# ifnull: or NULL, once NOT NULL is dropped from the schema (the verifier sees b"").
 _ROWS = (
-    "SELECT seq, CAST(hash AS TEXT), CAST(body AS BLOB) FROM audit_log "
+    "SELECT seq, ifnull(CAST(hash AS TEXT), ''), ifnull(CAST(body AS BLOB), x'') FROM audit_log "
     "WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
 )
 # One row for a seq range: how many records, their first and last seq, how many are
@@ -80,12 +81,7 @@ class SQLiteAuditStore:
     async def scan(self, *, after_seq: int = 0, batch: int = 5000) -> AsyncIterator[Sequence[StoredRecord]]:
         def fetch(start: int) -> Callable[[sqlite3.Connection], list[StoredRecord]]:
             def q(c: sqlite3.Connection) -> list[StoredRecord]:
-                rows = c.execute(
-                    # CAST: a tampered row may hold TEXT where we wrote a BLOB (untyped columns).
-                    "SELECT seq, CAST(hash AS TEXT), CAST(body AS BLOB) FROM audit_log "
-                    "WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (start, batch),
-                ).fetchall()
+                rows = c.execute(_ROWS, (start, 2**63 - 1, batch)).fetchall()
                 return list(map(StoredRecord._make, rows))
 
             return q
