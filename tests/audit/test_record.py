@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,3 +63,17 @@ def test_ids_and_times() -> None:
     assert int(parsed.hex[:12], 16) == 1_800_000_000_000  # the millisecond timestamp
     assert rfc3339(1_800_000_000.5) == "2027-01-15T08:00:00.500000Z"
     assert json.loads(canonical_json({"t": rfc3339(0.0)})) == {"t": "1970-01-01T00:00:00.000000Z"}
+
+
+def test_unusual_arguments_take_the_reference_path() -> None:
+    class Key(str):
+        pass
+
+    for arguments in ({1: "int key"}, {Key("k"): 1}, [2**64], [float("1e16")], (1, "x")):
+        event = AuditEvent(principal="p", method="m", verdict="allow", arguments=arguments)
+        fields, plain = event.prepare(0.0)
+        assert plain is isinstance(arguments, tuple)
+        assert fields["arguments_digest"] == digest(arguments)
+    for bad in (float("nan"), {"x": float("inf")}):  # not JSON: refused, as by canonical_json
+        with pytest.raises(ValueError, match="JSON compliant"):
+            AuditEvent(principal="p", method="m", verdict="allow", arguments=bad).prepare(0.0)

@@ -11,8 +11,11 @@ syncs the WAL up to itself, so durability follows the chain order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
+
+from mcp_bastion.errors import StoreUnavailableError
 
 from .interface import GENESIS, Batch, RecordBlock, Sealer, StoredRecord
 from .sqlite import SQLiteDatabase
@@ -40,6 +43,7 @@ _BLOCK = (
 )
 
 _NEXT = "SELECT min(seq) FROM audit_log WHERE seq > ? AND seq <= ?"
+_SCAN_MMAP = 1 << 40  # SQLite caps it at its compile-time maximum (2 GB by default)
 
 
 class SQLiteAuditStore:
@@ -121,7 +125,10 @@ class SQLiteAuditStore:
             return q
 
         # The next batch is read on the database thread (SQLite runs the whole aggregate
-        # without the GIL) while ``consume`` checks this one on another thread.
+        # without the GIL) while ``consume`` checks this one on another thread. Reads go
+        # through a memory map for the scan (no read() call and copy per page); a file
+        # truncated under the map would kill the process (SIGBUS): a failed verification.
+        await self.db.run(lambda c: c.execute(f"PRAGMA mmap_size={_SCAN_MMAP}").fetchall())
         pending = self.db.submit(read(after_seq))
         try:
             while (got := await pending) is not None:
@@ -130,6 +137,8 @@ class SQLiteAuditStore:
                 await asyncio.to_thread(consume, got)
         finally:
             pending.cancel()
+            with contextlib.suppress(StoreUnavailableError):  # a broken connection is reopened unmapped
+                await self.db.run(lambda c: c.execute("PRAGMA mmap_size=0").fetchall())
 
     async def truncate_after(self, seq: int, head_hash: str) -> int:
         def tx(c: sqlite3.Connection) -> int:
