@@ -253,7 +253,9 @@ def injection_hits(text: str) -> Hits:
         unescaped = unescape_serialized(text)
         if unescaped != text:
             views += fold_views(unescaped)
-    return evaluate(INJECTION_SIGNALS, [w for view in views for w in windows(view)])
+    # Identical windows (the lookalike view where it changed nothing, unescaped text equal
+    # to the original) cannot add a hit; each distinct window is scanned once.
+    return evaluate(INJECTION_SIGNALS, dict.fromkeys(w for view in views for w in windows(view)))
 
 
 def scan_output(text: str) -> list[Finding]:

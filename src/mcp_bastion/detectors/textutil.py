@@ -15,6 +15,8 @@ import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from mcp_bastion.detectors._anchors import anchors_of
+
 __all__ = [
     "ANSI_RE",
     "CONTROL_RE",
@@ -100,6 +102,14 @@ def unescape_serialized(text: str) -> str:
     return _SERIALIZED_ESCAPE_RE.sub(_unescape_one, text)
 
 
+def _fold_line(line: str) -> str:
+    """One non-ASCII line: invisible characters removed, NFKC, lower-cased."""
+    clean = INVISIBLE_RE.sub("", line)
+    if not unicodedata.is_normalized("NFKC", clean):
+        clean = unicodedata.normalize("NFKC", clean)
+    return clean.lower()
+
+
 def fold_views(text: str) -> list[str]:
     """Lower-cased views of ``text`` to match rules against.
 
@@ -107,19 +117,33 @@ def fold_views(text: str) -> list[str]:
     removed, and gets a second view with Cyrillic/Greek lookalikes mapped to Latin when that
     changes it (so "іgnore" matches, while Russian text keeps its own view for Russian rules).
     Tag characters (U+E0000 block) are decoded to the ASCII they smuggle, as a further view.
+
+    The work is done line by line and only non-ASCII lines get more than ``lower()``: no
+    step here reaches across a line feed (NFKC never composes with it, final-sigma
+    lower-casing stops at it, lookalike pairs and tag runs never contain it), so the views
+    are the same as folding the whole text at once, at a fraction of the cost for long,
+    mostly-ASCII text.
     """
     if text.isascii():
         return [text.lower()]
-    clean = INVISIBLE_RE.sub("", text)
-    if not unicodedata.is_normalized("NFKC", clean):
-        clean = unicodedata.normalize("NFKC", clean)
-    clean = clean.lower()
-    views = [clean]
+    lines = text.split("\n")
+    folded: list[str] = []
+    odd: list[int] = []  # indexes of the non-ASCII lines
+    for index, line in enumerate(lines):
+        if line.isascii():
+            folded.append(line.lower())
+        else:
+            folded.append(_fold_line(line))
+            odd.append(index)
+    views = ["\n".join(folded)]
     # Homoglyph spelling puts a Cyrillic/Greek letter next to Latin ones; only then is a
     # Latin view worth building (translating whole Russian or Greek texts is costly).
-    if _MIXED_SCRIPT_RE.search(clean) is not None:
-        views.append(clean.translate(CONFUSABLES))
-    hidden = "".join(chr(ord(ch) - 0xE0000) for run in TAG_RE.findall(text) for ch in run)
+    if any(_MIXED_SCRIPT_RE.search(folded[i]) is not None for i in odd):
+        for i in odd:
+            folded[i] = folded[i].translate(CONFUSABLES)
+        views.append("\n".join(folded))
+    raw = "\n".join(lines[i] for i in odd)
+    hidden = "".join(chr(ord(ch) - 0xE0000) for run in TAG_RE.findall(raw) for ch in run)
     if hidden.strip():
         views.append(hidden.lower())
     return views
@@ -146,7 +170,7 @@ _ASCII_LETTERS_ONLY = bytes(b if chr(b).isalpha() and b < 128 else 32 for b in r
 def words_of(view: str) -> frozenset[str]:
     """The set of letter-only words of ``view``."""
     if view.isascii():
-        return frozenset(map(bytes.decode, set(view.encode().translate(_ASCII_LETTERS_ONLY).split())))
+        return frozenset(view.encode().translate(_ASCII_LETTERS_ONLY).decode().split())
     out: set[str] = set()
     for token in set(view.split()):
         if token.isalpha():
@@ -180,8 +204,10 @@ class Signal:
 
     Every one of ``groups`` must have a member present (a word of the view's word set,
     or a substring) before the regex runs; this keeps clean text fast. A pattern that
-    began with ``\\b`` is compiled without it (so the regex engine can skip ahead by first
-    character) and the word boundary is checked on each match instead.
+    began with ``\\b`` is compiled without it and the word boundary is checked on each
+    match instead. When every match must start with one of a few literal ``anchors``
+    (see :mod:`mcp_bastion.detectors._anchors`), the pattern is only tried where
+    ``str.find`` sees one.
     """
 
     rule_id: str
@@ -190,6 +216,7 @@ class Signal:
     pattern: re.Pattern[str]
     label: str
     word_start: bool
+    anchors: tuple[str, ...] = ()
 
     def gate(self, view: str, words: frozenset[str], ascii_view: bool) -> bool:
         """Whether every needle group has a member present in ``view``."""
@@ -200,6 +227,8 @@ class Signal:
 
     def search(self, view: str) -> re.Match[str] | None:
         """The first match of the pattern (at a word boundary when the pattern asked for one)."""
+        if self.anchors:
+            return self._anchored(view)
         pos = 0
         for _ in range(256):
             match = self.pattern.search(view, pos)
@@ -209,6 +238,28 @@ class Signal:
             if start == 0 or not (view[start - 1].isalnum() or view[start - 1] == "_"):
                 return match
             pos = start + 1
+        return None
+
+    def _anchored(self, view: str) -> re.Match[str] | None:
+        """``search`` tried only where an anchor occurs: the leftmost success is the same match."""
+        starts: list[int] = []
+        find = view.find
+        for anchor in self.anchors:
+            at = find(anchor)
+            while at != -1:
+                starts.append(at)
+                at = find(anchor, at + 1)
+        if not starts:
+            return None
+        if len(starts) > 1:
+            starts = sorted(set(starts))
+        match_at = self.pattern.match
+        for start in starts:
+            if self.word_start and start and (view[start - 1].isalnum() or view[start - 1] == "_"):
+                continue
+            match = match_at(view, start)
+            if match is not None:
+                return match
         return None
 
 
@@ -226,9 +277,8 @@ def make_signal(rule_id: str, weight: float, needles: str, pattern: str, label: 
             )
         )
     word_start = pattern.startswith(r"\b")
-    return Signal(
-        rule_id, weight, tuple(groups), re.compile(pattern[2:] if word_start else pattern), label, word_start
-    )
+    compiled = re.compile(pattern[2:] if word_start else pattern)
+    return Signal(rule_id, weight, tuple(groups), compiled, label, word_start, anchors_of(compiled))
 
 
 def windows(view: str, size: int = 2048, overlap: int = 400) -> list[str]:
@@ -241,56 +291,115 @@ def windows(view: str, size: int = 2048, overlap: int = 400) -> list[str]:
     return [view[i : i + size + overlap] for i in range(0, len(view), size)]
 
 
-_INDEXES: dict[int, tuple[Sequence[Signal], dict[str, tuple[int, ...]], tuple[int, ...]]] = {}
+_SubstringGroups = tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...]
 
 
-def _index(signals: Sequence[Signal]) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
-    """Signals by the words of their first needle group (and those that need a substring check).
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A signal table as bit masks: one bit per distinct needle group."""
 
-    Cached by identity: the signal tables are module constants, and hashing them per call
-    would cost more than the scan.
-    """
-    cached = _INDEXES.get(id(signals))
-    if cached is not None and cached[0] is signals:
-        return cached[1], cached[2]
-    by_word: dict[str, list[int]] = {}
-    always: list[int] = []
-    for index, sig in enumerate(signals):
-        first = sig.groups[0]
-        if first.substrings:
-            always.append(index)
-        for word in first.words:
-            by_word.setdefault(word, []).append(index)
-    result = {w: tuple(v) for w, v in by_word.items()}, tuple(always)
-    _INDEXES[id(signals)] = (signals, *result)
+    signals: Sequence[Signal]
+    word_bits: dict[str, int]  # word -> bits of the groups it satisfies
+    vocabulary: frozenset[str]
+    # Per signal, in table order: the bits of its word-only groups, its groups with substring
+    # needles as (bit, needles, ASCII needles), its (rule id, label), and the signal.
+    entries: tuple[tuple[int, _SubstringGroups, tuple[str, str], Signal], ...]
+
+
+_COMPILED: dict[int, _Compiled] = {}
+
+
+def _compiled(signals: Sequence[Signal]) -> _Compiled:
+    """The bit-mask form of ``signals``, cached by identity (the tables are module constants)."""
+    cached = _COMPILED.get(id(signals))
+    if cached is not None and cached.signals is signals:
+        return cached
+    bits: dict[NeedleGroup, int] = {}
+    for sig in signals:
+        for group in sig.groups:
+            bits.setdefault(group, 1 << len(bits))
+    word_bits: dict[str, int] = {}
+    for group, bit in bits.items():
+        for word in group.words:
+            word_bits[word] = word_bits.get(word, 0) | bit
+    result = _Compiled(
+        signals,
+        word_bits,
+        frozenset(word_bits),
+        tuple(
+            (
+                sum(bits[g] for g in set(sig.groups) if not g.substrings),
+                tuple((bits[g], g.substrings, g.ascii_substrings) for g in sig.groups if g.substrings),
+                (sig.rule_id, sig.label),
+                sig,
+            )
+            for sig in signals
+        ),
+    )
+    _COMPILED[id(signals)] = result
     return result
+
+
+def _present(table: _Compiled, view: str) -> int:
+    """The bits of the needle groups that a word of ``view`` satisfies."""
+    if view.isascii():
+        words = table.vocabulary.intersection(view.encode().translate(_ASCII_LETTERS_ONLY).decode().split())
+    else:
+        words = words_of(view) & table.vocabulary
+    present = 0
+    word_bits = table.word_bits
+    for word in words:
+        present |= word_bits[word]
+    return present
+
+
+def _substrings_present(groups: _SubstringGroups, view: str, ascii_view: bool, state: list[int]) -> bool:
+    """Whether each group has a word (bit already set) or a substring in ``view``; memoised in ``state``."""
+    for bit, subs, ascii_subs in groups:
+        if bit & state[0]:
+            continue
+        if bit & state[1]:
+            return False  # looked for before, not there
+        state[1] |= bit
+        for needle in ascii_subs if ascii_view else subs:
+            if needle in view:
+                state[0] |= bit
+                break
+        else:
+            return False
+    return True
 
 
 def evaluate(signals: Sequence[Signal], views: Iterable[str]) -> dict[str, tuple[float, str, list[str]]]:
     """Noisy-OR of the weights of the signals that match any view, per rule.
 
     Returns ``rule_id -> (confidence, evidence excerpt of the strongest hit, labels)``.
+    A signal runs its regex only when each of its needle groups is present: the words of a
+    view set their groups' bits at once; a group with substring needles is checked only
+    when a signal still needs it.
     """
+    table = _compiled(signals)
     hits: dict[str, dict[str, tuple[float, str]]] = {}
-    by_word, always = _index(signals)
+    done: set[tuple[str, str]] = set()
     for view in views:
-        words = words_of(view)
+        present = _present(table, view)
+        absent = ~present
         ascii_view = view.isascii()
-        candidates = set(always)
-        for word in words & by_word.keys():
-            candidates.update(by_word[word])
-        for index in sorted(candidates):
-            sig = signals[index]
-            per_rule = hits.setdefault(sig.rule_id, {})
-            if sig.label in per_rule or not sig.gate(view, words, ascii_view):
+        state = [present, present]  # groups present; groups present or looked for
+        for _, substring_groups, key, sig in [e for e in table.entries if not e[0] & absent]:
+            if key in done:
+                continue
+            if substring_groups and not _substrings_present(substring_groups, view, ascii_view, state):
                 continue
             match = sig.search(view)
             if match is not None:
-                per_rule[sig.label] = (sig.weight, excerpt(view, match.start(), match.end()))
+                done.add(key)
+                hits.setdefault(sig.rule_id, {})[sig.label] = (
+                    sig.weight,
+                    excerpt(view, match.start(), match.end()),
+                )
     out: dict[str, tuple[float, str, list[str]]] = {}
     for rule_id, labelled in hits.items():
-        if not labelled:
-            continue
         miss = 1.0
         for weight, _ in labelled.values():
             miss *= 1.0 - weight
