@@ -263,11 +263,14 @@ async def test_repair_refuses_tampering(log_path: Path, signer: CheckpointSigner
 # comes as rows. Every form must name the same first bad record as ``--deep``.
 
 
-async def _verify_via(path: Path, mode: str, signer: CheckpointSigner | None = None) -> VerifyReport:
+async def _verify_via(
+    path: Path, mode: str, signer: CheckpointSigner | None = None, checkpoint_every: int | None = None
+) -> VerifyReport:
     """Verify through one path: ``block:N`` (SQLite blocks of N), ``rows:N`` or ``deep``."""
     store = SQLiteAuditStore(SQLiteDatabase(path))
     try:
-        checker = ChainChecker(signer.verifier() if signer else None, deep=mode == "deep")
+        verifier = signer.verifier() if signer else None
+        checker = ChainChecker(verifier, deep=mode == "deep", checkpoint_every=checkpoint_every)
         head = await store.head()
         kind, _, size = mode.partition(":")
         if kind == "rows":
@@ -450,3 +453,33 @@ async def test_link_planted_in_client_arguments_is_not_trusted(
         report = await (_verify(path, signer) if mode == "default" else _verify_via(path, mode, signer))
         assert report.problem is not None, mode
         assert (report.problem.seq, report.problem.kind) == (13, "modified"), mode
+
+
+def _as_event(data: dict[str, object], template: dict[str, object]) -> dict[str, object]:
+    return template | {k: data[k] for k in ("id", "time", "seq", "prev")}
+
+
+async def test_checkpoints_turned_into_events_are_caught_given_the_cadence(
+    log_path: Path, signer: CheckpointSigner
+) -> None:
+    """A rewrite that keeps no checkpoint to forge: each one becomes an ordinary event."""
+    for mode in MODES:
+        report = await _verify_via(log_path, mode, signer, checkpoint_every=10)
+        assert report.ok, (mode, report.problem)
+    with _db(log_path) as conn:
+        template = _body(conn, 1)
+        prev = _put(conn, 3, _body(conn, 3) | {"verdict": "deny"})
+        for seq in range(4, N + 5):
+            data = _body(conn, seq)
+            if data["kind"] == "checkpoint":
+                data = _as_event(data, template)
+            data["prev"] = prev
+            prev = _put(conn, seq, data)
+        conn.execute("UPDATE audit_head SET hash = ?", (prev,))
+    report = await _verify(log_path, signer)
+    assert report.ok, report.problem  # the attack works when the verifier does not know the cadence
+    assert report.checkpoints == 0
+    for mode in MODES:
+        problem = (await _verify_via(log_path, mode, signer, checkpoint_every=10)).problem
+        assert problem is not None, mode
+        assert (problem.seq, problem.kind) == (10, "bad_checkpoint"), mode

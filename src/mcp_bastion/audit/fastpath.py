@@ -15,7 +15,8 @@ A record is accepted here when all of these hold (docs/audit.md, "What verify pr
   ``prev`` is ``seq``, ``reason`` or ``pruned_before``). This routes every genuine
   non-event record to the deep path; a forged record is caught by the chain whatever
   kind it claims;
-- its seq is not a witnessed checkpoint.
+- its seq is not one the deep path must see in any case: a witnessed checkpoint, or a
+  multiple of ``checkpoint_every`` when the verifier is told the writer's cadence.
 
 Changing any byte of record k changes hash k, which record k+1 embeds, and so on up to
 the next signed checkpoint and the head, which the deep path checks. Whatever is refused
@@ -25,7 +26,6 @@ here goes to the deep path, which parses the record and says what is wrong with 
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
@@ -43,16 +43,14 @@ _LINK_EVENT = _LINK + len(_TAIL) - 1
 _hexdigest = methodcaller("hexdigest")
 
 
-def leading_rows(
-    batch: Sequence[StoredRecord], last_seq: int, last_hash: str, witnessed: Sequence[int]
-) -> int:
+def leading_rows(batch: Sequence[StoredRecord], last_seq: int, last_hash: str, stop: int) -> int:
     """How many records at the start of ``batch`` are accepted, following ``(last_seq, last_hash)``.
 
-    ``witnessed``: the witnessed checkpoint seqs, sorted.
+    ``stop``: the first seq the deep path must see in any case (a witnessed or expected
+    checkpoint), or -1.
     """
     sha256 = hashlib.sha256
     link = (_PREV + last_hash[7:] + _TAIL).encode()
-    stop = _next_witnessed(witnessed, last_seq + 1)
     done = 0
     for seq, stored_hash, body in batch:
         hexd = sha256(body).hexdigest()
@@ -69,19 +67,14 @@ def leading_rows(
     return done
 
 
-def _next_witnessed(witnessed: Sequence[int], seq: int) -> int:
-    i = bisect_left(witnessed, seq)
-    return witnessed[i] if i < len(witnessed) else -1
-
-
 @dataclass(frozen=True, slots=True)
 class BlockScan:
     """What ``scan_block`` found in a block.
 
     ``hexes[i]``: the SHA-256 (hex) of body i. Records ``0 .. good - 1`` have the stored
     hash of their bytes and link to the record before (record 0 to the given hash);
-    ``special``: the indices below ``good`` of records that are not events or are
-    witnessed, in order (the deep path must see them); ``good`` itself is the first
+    ``special``: the indices below ``good`` of records that are not events or that the
+    deep path must see in any case, in order; ``good`` itself is the first
     record that failed one of those checks (``len(hexes)`` if none did).
     """
 
@@ -90,9 +83,10 @@ class BlockScan:
     special: list[int]
 
 
-def scan_block(block: RecordBlock, last_hash: str, witnessed: Sequence[int]) -> BlockScan:
+def scan_block(block: RecordBlock, last_hash: str, forced: Sequence[int]) -> BlockScan:
     """Check a whole block at C speed: one hash per body, then whole-block comparisons.
 
+    ``forced``: the seqs in the block that the deep path must see in any case, sorted.
     Only where a comparison fails are the records looked at one by one.
     """
     bodies = block.bodies
@@ -118,8 +112,6 @@ def scan_block(block: RecordBlock, last_hash: str, witnessed: Sequence[int]) -> 
             else:
                 good = i
                 break
-    first = block.first_seq
-    inside = witnessed[bisect_left(witnessed, first) : bisect_right(witnessed, first + good - 1)]
-    if inside:
-        special = sorted({*(i for i in special if i < good), *(s - first for s in inside)})
+    if forced:
+        special = sorted({*special, *(seq - block.first_seq for seq in forced)})
     return BlockScan(hexes, good, [i for i in special if i < good])

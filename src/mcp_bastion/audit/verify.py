@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -77,9 +78,13 @@ class ChainChecker:
         witness: Mapping[int, str] | None = None,
         *,
         deep: bool = False,
+        checkpoint_every: int | None = None,
     ) -> None:
+        if checkpoint_every is not None and checkpoint_every < 2:
+            raise ValueError("checkpoint_every >= 2")
         self.verifier = verifier
         self.deep = deep
+        self.checkpoint_every = checkpoint_every or 0
         self.witness = dict(witness or {})
         self.records = 0
         self.first_seq = 0
@@ -119,7 +124,9 @@ class ChainChecker:
         """Accept the leading run of plain event records (``fastpath``); return how many."""
         if self.deep or not self._started:
             return 0
-        done = leading_rows(batch, self.last_seq, self.last_hash, self._witnessed)
+        first = self.last_seq + 1
+        forced = self._forced(first, first + len(batch) - 1)
+        done = leading_rows(batch, self.last_seq, self.last_hash, forced[0] if forced else -1)
         if done:
             self._accepted(batch[0].seq, [rec.hash for rec in batch[max(0, done - 64) : done]], done)
         return done
@@ -132,7 +139,7 @@ class ChainChecker:
         if self.deep or not self._started or block.first_seq != self.last_seq + 1:
             self.feed(block.records())
             return
-        scan = scan_block(block, self.last_hash, self._witnessed)
+        scan = scan_block(block, self.last_hash, self._forced(block.first_seq, block.last_seq))
         start = 0
         for k in [*scan.special, scan.good]:
             if k > start:
@@ -147,6 +154,15 @@ class ChainChecker:
             start = k + 1
         if scan.good < len(block.bodies):
             self.feed(block.records(scan.good))  # the row path says what is wrong there
+
+    def _forced(self, low: int, high: int) -> list[int]:
+        """The seqs in ``low..high`` that must be checked in full: witnessed or expected checkpoints."""
+        witnessed = self._witnessed[bisect_left(self._witnessed, low) : bisect_right(self._witnessed, high)]
+        every = self.checkpoint_every
+        if not every:
+            return witnessed
+        cadence = range(-(-low // every) * every, high + 1, every)
+        return sorted({*witnessed, *cadence}) if witnessed else list(cadence)
 
     def _accepted(self, first: int, tail_hashes: Sequence[str], count: int) -> None:
         """Records ``first .. first + count - 1`` passed the fast path; ``tail_hashes``: their last hashes."""
@@ -183,6 +199,9 @@ class ChainChecker:
             self._order(rec.seq, seq, prev, data)
         if self.problem is None and kind != "event":
             self._special(seq, prev, kind, data)
+        every = self.checkpoint_every
+        if self.problem is None and every and seq % every == 0 and kind != "checkpoint":
+            self._fail(seq, "bad_checkpoint", f"record {seq} should be a checkpoint (one every {every})")
         if self.problem is None and self.witness.get(seq, digest) != digest:
             self._fail(seq, "modified", "record differs from the witnessed checkpoint")
         if self.problem is not None:
@@ -334,6 +353,7 @@ async def verify_log(
     verifier: CheckpointVerifier | None = None,
     witness: Mapping[int, str] | None = None,
     deep: bool = False,
+    checkpoint_every: int | None = None,
     checker: ChainChecker | None = None,
 ) -> VerifyReport:
     """Verify everything in ``store`` up to its committed head; safe while writers append.
@@ -341,8 +361,10 @@ async def verify_log(
     Records committed after the head was read are not checked; a record beyond the head
     as re-read afterwards was not written through the store's append: *inserted*. Pass
     ``checker`` to continue a chain already fed (e.g. from archived JSONL segments).
+    ``checkpoint_every``: the writers' cadence, when known; every multiple of it must then
+    be a checkpoint (else *bad_checkpoint*), so a rewrite cannot drop checkpoints.
     """
-    checker = checker or ChainChecker(verifier, witness, deep=deep)
+    checker = checker or ChainChecker(verifier, witness, deep=deep, checkpoint_every=checkpoint_every)
     head = await store.head()
     await store.scan_into(checker.feed, until_seq=head[0])
     report = checker.finish(head)
