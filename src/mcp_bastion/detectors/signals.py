@@ -33,7 +33,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.92,
-        "ignore|disregard|forget|override|bypass|neglect|skip|abandon&instructions|instruction|prompts|prompt|directives|directive|guidelines|guardrails|rules|programming|training|restrictions|constraints|safety|policies|commands|orders",
+        "ignore|disregard|forget|override|bypass|neglect|skip|abandon&previous|prior|above|earlier|preceding|former|original|initial|all|any|your|every&instructions|instruction|prompts|prompt|directives|directive|guidelines|guardrails|rules|programming|training|restrictions|constraints|safety|policies|commands|orders",
         r"\b(?:ignore|disregard|forget|override|bypass|neglect|skip|abandon)\b"
         + _G
         + r"\b(?:previous|prior|above|earlier|preceding|former|original|initial|all|any|your|every)\b"
@@ -52,7 +52,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _OVERRIDE,
         0.7,
-        "new|updated|revised|real|actual|true|secret|hidden|additional|urgent&instructions|instruction|task|tasks|goal|goals|objective|objectives|orders",
+        "new|updated|revised|real|actual|true|secret|hidden|additional|urgent&instructions|instruction|task|tasks|goal|goals|objective|objectives|orders&for|are|is|:",
         r"\b(?:new|updated|revised|real|actual|true|secret|hidden|additional|urgent)\s+"
         r"(?:instructions?|tasks?|goals?|objectives?|orders)\s*(?::|\bfor you\b|\bare\b|\bis\b)",
         "new-instructions",
@@ -225,7 +225,7 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _COERCE,
         0.5,
-        "immediately|now|once|anything|first",
+        "immediately|now|once|anything|first&call|invoke|execute|run|send|transfer|email|forward|delete|post|upload|visit|open",
         r"\b(?:immediately|right now|at once|before anything else|first,? before)\b[^.!?]{0,40}?"
         r"\b(?:call|invoke|execute|run|send|transfer|email|forward|delete|post|upload|visit|open)\b",
         "urgent-action",
@@ -258,7 +258,9 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
     _sig(
         _EXFIL,
         0.5,
-        "send|email|mail|forward|post|upload|transmit|share|leak|exfiltrate|submit|concatenate|copy&://|www.|@",
+        "send|email|mail|forward|post|upload|transmit|share|leak|exfiltrate|submit|concatenate|copy"
+        "&all|every|entire|full|complete|content|contents|conversation|chat|messages|emails|inbox|files|password|passwords|credentials|api|apikey|apikeys|token|tokens|secret|secrets|security|passport|credit|ssn|social|private|ssh|user|personal|bank|system"
+        "&to|at|into|on|via&://|www.|@",
         r"\b(?:send|e-?mail|forward|post|upload|transmit|share|leak|exfiltrate|submit|concatenate|copy)\b"
         r"[^.!?]{0,80}?\b(?:all|every|entire|full|complete|contents?|conversation|chat history|messages"
         r"|emails|inbox|files|passwords?|credentials|api[ _-]?keys?|tokens?|secrets?|security code|passport"

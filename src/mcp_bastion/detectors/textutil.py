@@ -29,7 +29,9 @@ __all__ = [
     "evaluate",
     "excerpt",
     "fold_views",
+    "lines_with",
     "make_signal",
+    "non_ascii_lines",
     "skeleton",
     "unescape_serialized",
     "windows",
@@ -127,14 +129,10 @@ def fold_views(text: str) -> list[str]:
     if text.isascii():
         return [text.lower()]
     lines = text.split("\n")
-    folded: list[str] = []
-    odd: list[int] = []  # indexes of the non-ASCII lines
-    for index, line in enumerate(lines):
-        if line.isascii():
-            folded.append(line.lower())
-        else:
-            folded.append(_fold_line(line))
-            odd.append(index)
+    odd = [index for index, plain in enumerate(map(str.isascii, lines)) if not plain]
+    folded = list(map(str.lower, lines))
+    for index in odd:
+        folded[index] = _fold_line(lines[index])
     views = ["\n".join(folded)]
     # Homoglyph spelling puts a Cyrillic/Greek letter next to Latin ones; only then is a
     # Latin view worth building (translating whole Russian or Greek texts is costly).
@@ -147,6 +145,30 @@ def fold_views(text: str) -> list[str]:
     if hidden.strip():
         views.append(hidden.lower())
     return views
+
+
+def lines_with(text: str, needle: str) -> str:
+    """The lines of ``text`` that contain ``needle``, joined by line feeds.
+
+    For patterns that never match across a line feed, finding them in this text finds the
+    same matches, in the same order, as in ``text``; on a long text with few such lines
+    it is much cheaper (a regex that cannot skip ahead by a literal prefix would otherwise
+    try every position, on a four-byte-per-character string when one emoji is present).
+    """
+    if len(text) <= 8192:
+        return text
+    return "\n".join([line for line in text.split("\n") if needle in line])
+
+
+def non_ascii_lines(text: str) -> str:
+    """The lines of ``text`` that hold a non-ASCII character, joined by line feeds.
+
+    Runs of invisible or control code points above U+007F never contain a line feed, so
+    patterns for them find the same matches here, in the same order, at less cost.
+    """
+    if len(text) <= 8192:
+        return text
+    return "\n".join([line for line in text.split("\n") if not line.isascii()])
 
 
 def excerpt(text: str, start: int, end: int, *, width: int = 100) -> str:
@@ -468,7 +490,9 @@ def _blob_views(text: str) -> Iterator[tuple[str, str]]:
     re-scan each word once per character.
     """
     candidates = 0
-    for token in dict.fromkeys(t for t in text.split() if len(t) >= 24):
+    # The whitespace-free tokens of 24+ characters, in order (short lines hold none).
+    tokens = [t for line in text.split("\n") if len(line) >= 24 for t in line.split() if len(t) >= 24]
+    for token in dict.fromkeys(tokens):
         for match in _B64_RE.finditer(token):
             candidate = match.group(0)
             if len(candidate) > _MAX_CANDIDATE_LEN or candidate.isalpha() or candidate.isdigit():
@@ -496,16 +520,18 @@ def decoded_views(text: str) -> Iterator[tuple[str, str]]:
     yield from _blob_views(text)
     if "%" in text:
         # Only the tokens that carry escapes are decoded: cheap, and no rescan of the whole text.
-        tokens = [_with_word_before(text, m.start(), m.end()) for m in _URLENC_TOKEN_RE.finditer(text)]
+        lines = lines_with(text, "%")
+        tokens = [_with_word_before(lines, m.start(), m.end()) for m in _URLENC_TOKEN_RE.finditer(lines)]
         tokens = tokens[:_MAX_CANDIDATES]
         if tokens:
             yield "url", "\n".join(urllib.parse.unquote_plus(t) for t in tokens)
     if "&" in text:
-        runs = [m.group(0) for m in _ENTITY_RUN_RE.finditer(text)][:_MAX_CANDIDATES]
+        runs = [m.group(0) for m in _ENTITY_RUN_RE.finditer(lines_with(text, "&"))][:_MAX_CANDIDATES]
         if runs:
             yield "html_entities", "\n".join(html.unescape(r) for r in runs)
     if "\\u" in text or "\\U" in text:
-        escapes = [m.group(0) for m in _UNICODE_ESCAPE_RUN_RE.finditer(text)][:_MAX_CANDIDATES]
+        lines = lines_with(text, "\\")
+        escapes = [m.group(0) for m in _UNICODE_ESCAPE_RUN_RE.finditer(lines)][:_MAX_CANDIDATES]
         decoded = "".join(_unescape_unicode(e) for e in escapes)
         if decoded.strip():
             yield "unicode_escapes", decoded

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from mcp_bastion.detectors.textutil import ANSI_RE, CONTROL_RE, INVISIBLE_RE, MAX_SCAN_CHARS, TAG_RE
+from mcp_bastion.detectors.textutil import (
+    ANSI_RE,
+    CONTROL_RE,
+    INVISIBLE_RE,
+    MAX_SCAN_CHARS,
+    TAG_RE,
+    non_ascii_lines,
+)
 from mcp_bastion.detectors.types import RULES, Finding, Severity, rule
 
 __all__ = ["control_characters", "invisible_unicode", "truncated_note"]
@@ -45,6 +52,7 @@ def invisible_unicode(text: str, location: str, *, metadata: bool) -> list[Findi
     """
     if text.isascii() or INVISIBLE_RE.search(text) is None:
         return []
+    text = non_ascii_lines(text)  # every pattern below matches code points above U+007F only
     this = RULES["BST-UNI-001"]
     out: list[Finding] = []
     tags = TAG_RE.findall(text)
