@@ -323,12 +323,19 @@ class _Compiled:
     signals: Sequence[Signal]
     word_bits: dict[str, int]  # word -> bits of the groups it satisfies
     vocabulary: frozenset[str]
-    # Per signal, in table order: the bits of its word-only groups, its groups with substring
-    # needles as (bit, needles, ASCII needles), its (rule id, label), and the signal.
-    entries: tuple[tuple[int, _SubstringGroups, tuple[str, str], Signal], ...]
+    # Per signal, in table order: the bits of its word-only groups, the bits of all its
+    # groups, its groups with substring needles as (bit, needles, ASCII needles), its
+    # (rule id, label), and the signal.
+    entries: tuple[tuple[int, int, _SubstringGroups, tuple[str, str], Signal], ...]
+    # Every substring group as (bit, needles) and (bit, ASCII needles), for short views.
+    all_substrings: tuple[tuple[int, tuple[str, ...]], ...]
+    ascii_substrings: tuple[tuple[int, tuple[str, ...]], ...]
 
 
 _COMPILED: dict[int, _Compiled] = {}
+# Up to this length every substring needle is looked for at once; longer views (windows of
+# long texts) look for a group only when a signal still needs it.
+_EAGER = 1024
 
 
 def _compiled(signals: Sequence[Signal]) -> _Compiled:
@@ -351,12 +358,15 @@ def _compiled(signals: Sequence[Signal]) -> _Compiled:
         tuple(
             (
                 sum(bits[g] for g in set(sig.groups) if not g.substrings),
+                sum(bits[g] for g in set(sig.groups)),
                 tuple((bits[g], g.substrings, g.ascii_substrings) for g in sig.groups if g.substrings),
                 (sig.rule_id, sig.label),
                 sig,
             )
             for sig in signals
         ),
+        tuple((bit, g.substrings) for g, bit in bits.items() if g.substrings),
+        tuple((bit, g.ascii_substrings) for g, bit in bits.items() if g.ascii_substrings),
     )
     _COMPILED[id(signals)] = result
     return result
@@ -405,13 +415,26 @@ def evaluate(signals: Sequence[Signal], views: Iterable[str]) -> dict[str, tuple
     done: set[tuple[str, str]] = set()
     for view in views:
         present = _present(table, view)
-        absent = ~present
         ascii_view = view.isascii()
-        state = [present, present]  # groups present; groups present or looked for
-        for _, substring_groups, key, sig in [e for e in table.entries if not e[0] & absent]:
+        if len(view) <= _EAGER:
+            # Short text: look for every substring needle now, in one tight loop.
+            for bit, needles in table.ascii_substrings if ascii_view else table.all_substrings:
+                for needle in needles:
+                    if needle in view:
+                        present |= bit
+                        break
+            absent = ~present
+            candidates = [(e[3], e[4]) for e in table.entries if not e[1] & absent]
+        else:
+            absent = ~present
+            state = [present, present]  # groups present; groups present or looked for
+            candidates = [
+                (e[3], e[4])
+                for e in table.entries
+                if not e[0] & absent and (not e[2] or _substrings_present(e[2], view, ascii_view, state))
+            ]
+        for key, sig in candidates:
             if key in done:
-                continue
-            if substring_groups and not _substrings_present(substring_groups, view, ascii_view, state):
                 continue
             match = sig.search(view)
             if match is not None:
@@ -490,9 +513,7 @@ def _blob_views(text: str) -> Iterator[tuple[str, str]]:
     re-scan each word once per character.
     """
     candidates = 0
-    # The whitespace-free tokens of 24+ characters, in order (short lines hold none).
-    tokens = [t for line in text.split("\n") if len(line) >= 24 for t in line.split() if len(t) >= 24]
-    for token in dict.fromkeys(tokens):
+    for token in dict.fromkeys([t for t in text.split() if len(t) >= 24]):
         for match in _B64_RE.finditer(token):
             candidate = match.group(0)
             if len(candidate) > _MAX_CANDIDATE_LEN or candidate.isalpha() or candidate.isdigit():
