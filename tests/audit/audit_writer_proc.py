@@ -1,8 +1,10 @@
 """A writer process for the crash and multi-writer tests (run as a script, never imported by tests).
 
-``python audit_writer_proc.py URL NAME COUNT TASKS`` appends COUNT events from TASKS
-concurrent tasks (every other one durable) and prints ``ACK <seq> <durable>`` after each
-acknowledged append, flushed at once, so the parent knows exactly what was acknowledged.
+``python audit_writer_proc.py URL NAME COUNT TASKS [wait]`` appends COUNT events from
+TASKS concurrent tasks (every other one durable) and prints ``ACK <seq> <durable>`` after
+each acknowledged append, flushed at once, so the parent knows exactly what was
+acknowledged. With ``wait`` it prints ``READY`` once the store is open and starts only
+when a line arrives on stdin, so several writers can be started together.
 """
 
 from __future__ import annotations
@@ -14,9 +16,14 @@ from mcp_bastion.audit import AuditEvent, AuditLog
 from mcp_bastion.store.factory import open_store
 
 
-async def main(url: str, name: str, count: int, tasks: int) -> None:
+async def main(url: str, name: str, count: int, tasks: int, wait: bool) -> None:
     store, close = open_store("audit", url)
+    await store.head()  # connected
     log = AuditLog(store)
+    if wait:
+        sys.stdout.write("READY\n")
+        sys.stdout.flush()
+        await asyncio.to_thread(sys.stdin.readline)
     per_task = count // tasks
 
     async def worker(t: int) -> None:
@@ -41,4 +48,4 @@ async def main(url: str, name: str, count: int, tasks: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:] == ["wait"]))

@@ -19,9 +19,10 @@ pytestmark = pytest.mark.anyio
 WRITER = Path(__file__).with_name("audit_writer_proc.py")
 
 
-def _spawn(url: str, name: str, count: int, tasks: int) -> subprocess.Popen[str]:
+def _spawn(url: str, name: str, count: int, tasks: int, *, wait: bool = False) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, str(WRITER), url, name, str(count), str(tasks)],
+        [sys.executable, str(WRITER), url, name, str(count), str(tasks), *(["wait"] if wait else [])],
+        stdin=subprocess.PIPE if wait else None,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -78,7 +79,14 @@ async def test_kill_9_under_load_loses_no_acknowledged_durable_record(tmp_path: 
 
 
 async def _two_writers(url: str) -> None:
-    procs = [_spawn(url, f"gw{n}", 600, 6) for n in (1, 2)]
+    procs = [_spawn(url, f"gw{n}", 600, 6, wait=True) for n in (1, 2)]
+    for proc in procs:  # both connected before either writes: they must interleave
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "READY\n"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     acks: dict[str, list[int]] = {}
     for n, proc in zip((1, 2), procs, strict=True):
         out, _ = proc.communicate(timeout=90)
