@@ -13,8 +13,8 @@ A record is accepted here when all of these hold (docs/audit.md, "What verify pr
 - it is an event: ``principal`` is the key right after that ``prev``. Every event has a
   principal, and no checkpoint, repair or retention record has one (their key after
   ``prev`` is ``seq``, ``reason`` or ``pruned_before``). This routes every genuine
-  non-event record to the deep path; a forged record is caught by the chain whatever
-  kind it claims;
+  non-event record to the deep path; a forged record may claim any kind, and it is the
+  links, not the kind, that tell it from a genuine one;
 - its seq is not one the deep path must see in any case: a witnessed checkpoint, or a
   multiple of ``checkpoint_every`` when the verifier is told the writer's cadence.
 
