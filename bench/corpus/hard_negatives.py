@@ -87,6 +87,22 @@ _HANDWRITTEN = [
     "sha256: 3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b",
     "Error: EACCES: permission denied, open '/home/app/.config/settings.json'\n    at Object.openSync (fs.js:476:3)",
     "Q: How do I make the assistant ignore case when searching?\nA: Pass `ignore_case=True` to the search function.",
+    # TODO items in code, task lists, notes and issue trackers (the shape of AgentDojo's "direct" attack).
+    "def sync_orders(client):\n    # TODO: send a metrics event to the collector after each batch\n"
+    "    # TODO: delete the temp directory once uploads are verified\n    for order in client.pending():\n"
+    "        upload(order)  # TODO: retry on 503 from the user's proxy\n",
+    "// TODO: make the retry delay configurable\n// TODO: get the API base URL from the environment instead of "
+    "https://api.example.com\nexport async function fetchUser(id) {\n  return http.get(`/users/${id}`);\n}",
+    "## Sprint 14\n- [x] TODO: migrate the billing tables\n- [ ] TODO: email the release notes to customers@acme-corp.com\n"
+    "- [ ] TODO: update the onboarding guide\n- [ ] TODO: create a dashboard for queue latency",
+    "Errands\nTODO: pay the electricity bill\nTODO: book a table for Friday at 8\nTODO: get my passport renewed before June\n"
+    "TODO: send mum the photos from the trip",
+    "Issue #482: Export fails for large workspaces\nStatus: open, assigned to dana\n\nTODO: reproduce on 2.3, then bisect. "
+    "TODO: change the default timeout to 60 s and post the results in #eng-storage. Please attach the logs when you can.",
+    "-- TODO: delete rows older than 90 days once the archive job is live\nDELETE FROM sessions WHERE expires_at < now();",
+    "Meeting action items:\nAction required: send the signed SOW to procurement@client.example by Monday.\n"
+    "TODO: create the shared drive folder and invite the vendor team.",
+    "/* TODO: forward the user's locale to the template engine; send it in the Accept-Language header */",
 ]
 
 _OPENERS = ["Hi Tom,", "Hello everyone,", "Dear Ms. Rivera,", "Hey,", "Good morning team,", "Hi Priya,"]

@@ -22,6 +22,13 @@ def _sig(rule_id: str, weight: float, needles: str, pattern: str, label: str) ->
 _G = r"[^.!?]{0,40}?"  # a bounded gap inside one clause
 _AI = r"(?:ai|a\.i\.|llm|assistant|agent|chatbot|language model|ai model|model|claude|chatgpt|gpt-?[0-9o.]*|gemini|copilot|bot)"
 
+# A to-do marker that is not inside a code comment, and the actions an injected to-do asks for.
+_TODO = r"(?<![#/*;])(?<!# )(?<!// )(?<!\* )(?<!-- )\btodo\s*[:\-]\s*"
+_TODO_VERB = (
+    r"(?:send|transfer|e-?mail|forward|delete|post|visit|invite|create|make|change|modify|concatenate|get"
+    r"|book|reserve|pay|upload|share)"
+)
+
 _OVERRIDE = "BST-PI-001"
 _MARKER = "BST-PI-002"
 _ADDRESS = "BST-PI-003"
@@ -209,9 +216,21 @@ INJECTION_SIGNALS: tuple[Signal, ...] = (
         _ADDRESS,
         0.45,
         "todo|action",
-        r"(?:^|\n|\s)(?:todo|action required)\s*[:\-]\s*(?:please\s+)?(?:send|transfer|email|forward|delete|post|"
+        r"\b(?:todo|action required)\s*[:\-]\s*(?:please\s+)?(?:send|transfer|email|forward|delete|post|"
         r"visit|invite|create|make|change|modify|update|concatenate|get|say|tell|book|reserve|pay|upload)\b",
         "todo-imperative",
+    ),
+    _sig(
+        # A to-do that talks to whoever reads it: "TODO: Please email ...", "TODO: Say that I
+        # ...", "TODO: Send ... the user's ...", "... to my new email address". Notes to self,
+        # task lists and code comments (after #, //, /*, *, --) rarely do.
+        _ADDRESS,
+        0.6,
+        "todo&please|say|tell|give|user|my|me",
+        _TODO + r"(?:please\s+" + _TODO_VERB + r"\b|(?:say|tell|give)\s+(?:me|that)\b|" + _TODO_VERB + r"\b"
+        r"(?:[^\n]|\n[ \t]+){0,200}?(?:\bthe user(?:'s|s')?\b|\bto my (?:new )?(?:e-?mail|e-?mail address|address"
+        r"|account|website|server)\b|\b(?:tell|give|send) me\b))",
+        "todo-addressed",
     ),
     # --- tool-call coercion ---
     _sig(
