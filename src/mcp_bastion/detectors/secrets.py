@@ -9,10 +9,11 @@ secret to the same placeholder everywhere and nothing of the secret remains.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp_bastion.detectors._anchors import anchors_of
 from mcp_bastion.detectors.patterns import (
     PII_KINDS,
     PII_PATTERNS,
@@ -130,19 +131,74 @@ class _Span:
     pattern: Pattern
 
 
-# One C-level search for every needle: most texts hold none, and then only the patterns
-# without needles need to run (the per-pattern needle test was most of the cost).
-_ANY_NEEDLE = re.compile("|".join(re.escape(n) for p in (*SECRET_PATTERNS, *PII_PATTERNS) for n in p.needles))
+# Each distinct needle with the bit of every pattern it belongs to: one ``in`` per needle
+# (C speed) tells which patterns can match at all; the rest are never run.
+_ALL_PATTERNS = (*SECRET_PATTERNS, *PII_PATTERNS)
+_NEEDLE_BITS: tuple[tuple[str, int], ...] = tuple(
+    (needle, sum(1 << i for i, p in enumerate(_ALL_PATTERNS) if needle in p.needles))
+    for needle in dict.fromkeys(n for p in _ALL_PATTERNS for n in p.needles)
+)
+_NO_NEEDLES = sum(1 << i for i, p in enumerate(_ALL_PATTERNS) if not p.needles)
+
+
+def _pattern_anchors(regex: re.Pattern[str]) -> tuple[tuple[str, ...], bool]:
+    """Literal anchors of ``regex`` and whether they are to be found in the lower-cased text.
+
+    A leading ``(?i)`` pattern whose anchors are all lower case is anchored on the
+    lower-cased text, but only for ASCII text (where lower-casing keeps every position and
+    case-insensitive matching is plain ASCII folding).
+    """
+    if regex.pattern.startswith("(?i)"):
+        anchors = anchors_of(re.compile(regex.pattern[4:]))
+        return (anchors, True) if all(a == a.lower() for a in anchors) else ((), False)
+    return anchors_of(regex), False
+
+
+_ANCHORS = tuple(_pattern_anchors(p.regex) for p in _ALL_PATTERNS)
+
+
+def _matches(index: int, text: str) -> Iterator[re.Match[str]]:
+    """``finditer`` of pattern ``index``, trying the regex only where one of its anchors occurs.
+
+    Every match starts with an anchor, so the leftmost match at or after the end of the
+    previous one is found among those places: the same matches as ``finditer``.
+    """
+    regex = _ALL_PATTERNS[index].regex
+    anchors, folded = _ANCHORS[index]
+    if not anchors or (folded and not text.isascii()):
+        yield from regex.finditer(text)
+        return
+    haystack = text.lower() if folded else text
+    starts: list[int] = []
+    for anchor in anchors:
+        at = haystack.find(anchor)
+        while at != -1:
+            starts.append(at)
+            at = haystack.find(anchor, at + 1)
+    end = 0
+    for start in sorted(set(starts)):
+        if start < end:
+            continue
+        match = regex.match(text, start)
+        if match is not None:
+            yield match
+            end = max(match.end(), start + 1)
 
 
 def _spans(text: str, pii: frozenset[str]) -> list[_Span]:
-    patterns = list(SECRET_PATTERNS) + [p for p in PII_PATTERNS if p.kind in pii]
-    some_needle = _ANY_NEEDLE.search(text) is not None
+    possible = _NO_NEEDLES
+    for needle, bits in _NEEDLE_BITS:
+        if needle in text:
+            possible |= bits
     found: list[_Span] = []
-    for priority, pattern in enumerate(patterns):
-        if pattern.needles and (not some_needle or not any(n in text for n in pattern.needles)):
+    priority = -1
+    for index, pattern in enumerate(_ALL_PATTERNS):
+        if index >= len(SECRET_PATTERNS) and pattern.kind not in pii:
             continue
-        for match in pattern.regex.finditer(text):
+        priority += 1  # secrets first, then the requested PII kinds, in table order
+        if not possible >> index & 1:
+            continue
+        for match in _matches(index, text):
             value = match.group(pattern.group)
             if not value or is_placeholder(value):
                 continue
