@@ -16,6 +16,9 @@ analyzer on the same items, installed into ``bench/results/.venv-cisco`` when mi
 (:mod:`bench.corpus.yara_baseline`); ``--skip-yara`` leaves it out.
 
 Throughput is CPU time (``time.process_time``) of one process, i.e. MB/s per core.
+``scan_output_*`` is the injection detector alone; ``output_detectors_*`` is what the
+gateway's output guard runs on each text by default: ``scan_output`` plus ``redact``
+(secrets; PII redaction is off by default).
 """
 
 from __future__ import annotations
@@ -274,7 +277,15 @@ def main(argv: list[str] | None = None) -> int:
         "digits_1MB": ("1234 " * 200_000),
         "angle_brackets_1MB": ("<|" * 500_000),
     }
+
+    def output_detectors(text: str) -> object:
+        return scan_output(text), redact(text)
+
     throughput = {
+        "output_detectors_benign_records": _throughput(output_detectors, benign_texts, min_bytes=budget),
+        "output_detectors_benign_4KiB": _throughput(output_detectors, chunks_4k, min_bytes=budget),
+        "output_detectors_benign_64KiB": _throughput(output_detectors, chunks_64k, min_bytes=budget),
+        "output_detectors_1MB_document": _throughput(output_detectors, [big], min_bytes=budget),
         "scan_output_benign_records": _throughput(scan_output, benign_texts, min_bytes=budget),
         "scan_output_benign_4KiB": _throughput(scan_output, chunks_4k, min_bytes=budget),
         "scan_output_benign_64KiB": _throughput(scan_output, chunks_64k, min_bytes=budget),

@@ -8,6 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mcp_bastion.detectors import secrets as secrets_module
 from mcp_bastion.detectors._anchors import anchors_of
 from mcp_bastion.detectors.poisoning import _SIGNALS as POISONING_TABLE
 from mcp_bastion.detectors.signals import INJECTION_SIGNALS, POISONING_SIGNALS
@@ -71,3 +72,52 @@ def test_anchored_search_on_phrasings() -> None:
             plain: Signal = dataclasses.replace(sig, anchors=())
             a, b = sig.search(text), plain.search(text)
             assert (a and a.span()) == (b and b.span()), (sig.label, text)
+
+
+_SECRET_FRAGMENTS = [
+    "AKIA",
+    "ABCDEFGHIJKLMNOP",
+    "sk-",
+    "sk-ant-",
+    "sk_live_",
+    "xoxb-",
+    "glpat-",
+    "eyJ",
+    "hf_",
+    "npm_",
+    "ya29.",
+    "AIza",
+    "SG.",
+    "api_key",
+    "API_KEY",
+    "Password",
+    "token",
+    "secret",
+    "session_id",
+    " = ",
+    ": ",
+    "=",
+    '"',
+    "'",
+    " ",
+    "\n",
+    "Zx9",
+    "q7Lm2Pw8Rt5Yv3Nb",
+    "0123456789",
+    "-",
+    "_",
+    ".",
+    "postgres://app:",
+    "@db/prod",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "é",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_SECRET_FRAGMENTS), min_size=1, max_size=30))
+def test_anchored_secret_matching_equals_finditer(parts: list[str]) -> None:
+    text = "".join(parts)
+    for index, pattern in enumerate(secrets_module._ALL_PATTERNS):
+        got = [m.span() for m in secrets_module._matches(index, text)]
+        assert got == [m.span() for m in pattern.regex.finditer(text)], (pattern.kind, text)
