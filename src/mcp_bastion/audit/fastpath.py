@@ -29,7 +29,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import add, methodcaller, ne
+from operator import add, ne
 
 from mcp_bastion.store.interface import RecordBlock, StoredRecord
 
@@ -40,7 +40,7 @@ _PREV_B = _PREV.encode()
 _TAIL = '","principal":"'  # closes the prev hash; the key after it in an event record
 _LINK = len(_PREV) + 64 + 1  # marker, hex digest, closing quote
 _LINK_EVENT = _LINK + len(_TAIL) - 1
-_hexdigest = methodcaller("hexdigest")
+_hexdigest = type(hashlib.sha256()).hexdigest  # unbound: no bound method per call
 
 
 def leading_rows(batch: Sequence[StoredRecord], last_seq: int, last_hash: str, stop: int) -> int:
