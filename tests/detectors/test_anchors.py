@@ -121,3 +121,19 @@ def test_anchored_secret_matching_equals_finditer(parts: list[str]) -> None:
     for index, pattern in enumerate(secrets_module._ALL_PATTERNS):
         got = [m.span() for m in secrets_module._matches(index, text)]
         assert got == [m.span() for m in pattern.regex.finditer(text)], (pattern.kind, text)
+
+
+def test_long_text_line_by_line_matching_equals_finditer() -> None:
+    lines = [
+        "plain prose line with nothing in it, repeated to make the text long " * 3,
+        "db: postgres://app:s3cr3tPass@db.internal:5432/prod and ghp_" + "a1B2" * 10,
+        "Ünïcode line with api_key = Zx9q7Lm2Pw8Rt5Yv3Nb and ſecret=Qw3rTy8uIoP1aSdF",
+        "token:\n  Xy7Wv2Ut5Sr8Qp1O",
+    ]
+    ascii_lines = [lines[0], lines[1], lines[3]] * 20
+    text = "\n".join([*ascii_lines, lines[2]] * 10)  # few non-ASCII lines: the line-wise path
+    assert len(text) > 8192
+    assert secrets_module._folded_starts(("api",), text) is not None
+    for index, pattern in enumerate(secrets_module._ALL_PATTERNS):
+        got = [m.span() for m in secrets_module._matches(index, text)]
+        assert got == [m.span() for m in pattern.regex.finditer(text)], pattern.kind

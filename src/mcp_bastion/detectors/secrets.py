@@ -157,6 +157,57 @@ def _pattern_anchors(regex: re.Pattern[str]) -> tuple[tuple[str, ...], bool]:
 _ANCHORS = tuple(_pattern_anchors(p.regex) for p in _ALL_PATTERNS)
 
 
+# Patterns without anchors whose matches never contain a line feed: on long text they run
+# only on the lines that hold one of their needles.
+_LINE_BOUND = frozenset({"github_token", "url_password"})
+
+
+def _by_line(index: int, text: str) -> Iterator[re.Match[str]]:
+    """``finditer`` on each line that holds a needle (the pattern cannot cross a line feed)."""
+    pattern = _ALL_PATTERNS[index]
+    needles = [needle for needle in pattern.needles if needle in text]
+    lines = text.split("\n")
+    offsets = [0] * len(lines)
+    for i in range(1, len(lines)):
+        offsets[i] = offsets[i - 1] + len(lines[i - 1]) + 1
+    chosen = sorted({i for needle in needles for i, line in enumerate(lines) if needle in line})
+    for i in chosen:
+        yield from pattern.regex.finditer(text, offsets[i], offsets[i] + len(lines[i]))
+
+
+def _starts(anchors: tuple[str, ...], haystack: str, offset: int, out: list[int]) -> None:
+    for anchor in anchors:
+        at = haystack.find(anchor)
+        while at != -1:
+            out.append(offset + at)
+            at = haystack.find(anchor, at + 1)
+
+
+def _folded_starts(anchors: tuple[str, ...], text: str) -> list[int] | None:
+    """Where a case-insensitive match can start, or None when a plain search is cheaper.
+
+    In ASCII lines: where a lower-cased anchor occurs (ASCII case folding keeps positions).
+    In the (few, short) other lines every position is a candidate, since Unicode case
+    folding (``ſ`` for ``s``, the Kelvin sign for ``k``) is more than lower-casing.
+    """
+    if text.isascii():
+        starts: list[int] = []
+        _starts(anchors, text.lower(), 0, starts)
+        return starts
+    lines = text.split("\n")
+    if sum(len(line) for line in lines if not line.isascii()) > len(text) // 16:
+        return None
+    starts = []
+    offset = 0
+    for line in lines:
+        if line.isascii():
+            _starts(anchors, line.lower(), offset, starts)
+        else:
+            starts.extend(range(offset, offset + len(line)))
+        offset += len(line) + 1
+    return starts
+
+
 def _matches(index: int, text: str) -> Iterator[re.Match[str]]:
     """``finditer`` of pattern ``index``, trying the regex only where one of its anchors occurs.
 
@@ -165,16 +216,20 @@ def _matches(index: int, text: str) -> Iterator[re.Match[str]]:
     """
     regex = _ALL_PATTERNS[index].regex
     anchors, folded = _ANCHORS[index]
-    if not anchors or (folded and not text.isascii()):
-        yield from regex.finditer(text)
+    if not anchors:
+        if len(text) > 8192 and _ALL_PATTERNS[index].kind in _LINE_BOUND:
+            yield from _by_line(index, text)
+        else:
+            yield from regex.finditer(text)
         return
-    haystack = text.lower() if folded else text
-    starts: list[int] = []
-    for anchor in anchors:
-        at = haystack.find(anchor)
-        while at != -1:
-            starts.append(at)
-            at = haystack.find(anchor, at + 1)
+    if folded:
+        starts = _folded_starts(anchors, text)
+        if starts is None:
+            yield from regex.finditer(text)
+            return
+    else:
+        starts = []
+        _starts(anchors, text, 0, starts)
     end = 0
     for start in sorted(set(starts)):
         if start < end:
