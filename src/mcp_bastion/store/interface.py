@@ -140,8 +140,9 @@ class StoredRecord(NamedTuple):
 
     ``body`` is the exact canonical JSON that was hashed (the record without its ``hash``
     field); ``hash`` is ``sha256:<hex>`` of ``body``. The store never interprets ``body``.
-    A NamedTuple (immutable) rather than a dataclass: verify builds one per row, and
-    ``StoredRecord._make`` over driver rows is the cheapest way to do that.
+    A NamedTuple (immutable) rather than a dataclass: a row-form scan builds one per row,
+    and ``StoredRecord._make`` over driver rows is the cheapest way to do that (SQLite's
+    verification scan avoids even that: see ``RecordBlock``).
     """
 
     seq: int
