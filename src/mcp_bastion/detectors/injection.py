@@ -91,6 +91,10 @@ def addressed_to_model(hits: Hits, location: str) -> list[Finding]:
     ``<INFORMATION>`` / ``<IMPORTANT>`` blocks, "this is an important message from me to
     you, the AI assistant", "if you are an AI reading this", "Note to the assistant:",
     "before you can solve the task that I gave you in the beginning...", "TODO: send...".
+    A to-do item that talks to whoever reads it ("TODO: Please email ...", "TODO: Say that
+    I ...", "TODO: Send ... the user's ...", "... to my new email address") is strong
+    enough on its own; one after a code-comment marker (``#``, ``//``, ``/*``, ``*``,
+    ``--``) is not counted, and plain to-dos ("TODO: pay the electricity bill") stay weak.
     Each phrasing is a weighted signal; several together give high confidence.
     """
     return _from_hits("BST-PI-003", hits, location)
