@@ -24,6 +24,7 @@ __all__ = ["injection_hits", "scan_output"]
 _OWASP = "LLM01"
 _CWE = "CWE-1427"
 _MIN_CONFIDENCE = 0.25
+_ONE_WINDOW = 2448  # textutil.windows keeps a view this long whole
 
 Hits = Mapping[str, tuple[float, str, list[str]]]
 
@@ -252,6 +253,8 @@ def markdown_image_exfiltration(text: str, location: str) -> list[Finding]:
 
 def injection_hits(text: str) -> Hits:
     """The signal hits of the injection rules over every folded view of ``text``."""
+    if len(text) <= _ONE_WINDOW and text.isascii() and "\\" not in text:
+        return evaluate(INJECTION_SIGNALS, (text.lower(),))  # the one view, in one window
     views = fold_views(text)
     if "\\" in text:
         unescaped = unescape_serialized(text)
