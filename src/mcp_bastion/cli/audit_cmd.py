@@ -2,9 +2,11 @@
 
 The log is found from ``--db URL`` (``sqlite:///...``, ``postgresql://...``), else from
 ``stores.audit`` of ``--config FILE``, else ``./bastion.yaml`` when it exists, else the
-default state directory's ``bastion.db``. Exit status: 0 success (verify: the log
-verifies), 1 the log does not verify / cannot be repaired, 2 bad option or unreachable
-store.
+default state directory's ``bastion.db``. The same file (``--config``, else
+``./bastion.yaml`` when ``--db`` is not given) supplies the writers' checkpoint cadence:
+``verify`` checks it and ``repair``/``rotate``/``checkpoint`` write with it. Exit status:
+0 success (verify: the log verifies), 1 the log does not verify / cannot be repaired, 2 bad
+option, unreadable configuration or unreachable store.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from mcp_bastion.audit.record import AuditRecord
 from mcp_bastion.audit.repair import repair, rotate
 from mcp_bastion.audit.signing import CheckpointSigner, CheckpointVerifier, generate_key
 from mcp_bastion.audit.verify import ChainChecker, VerifyReport, load_witness, verify_log
-from mcp_bastion.config import load_config
+from mcp_bastion.config import AuditLogConfig, BastionConfig, load_config
 from mcp_bastion.config.defaults import DEFAULT_STATE_DIR
-from mcp_bastion.errors import AuditIntegrityError, BastionError
+from mcp_bastion.errors import AuditIntegrityError, BastionError, ConfigError
 from mcp_bastion.store.factory import open_store
 from mcp_bastion.store.interface import AuditStore
 
@@ -37,9 +39,9 @@ T = TypeVar("T")
 EXIT_BAD_LOG = 1
 EXIT_USAGE = 2
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="Audit store URL (overrides --config).")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Audit store URL (overrides stores.audit).")]
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="bastion.yaml naming the audit store.")
+    Path | None, typer.Option("--config", "-c", help="bastion.yaml: the audit store and checkpoint cadence.")
 ]
 KeyOpt = Annotated[Path | None, typer.Option("--key", help="Ed25519 private key signing checkpoints.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="jsonl, cef or text.")]
@@ -47,17 +49,57 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help="jsonl, cef or te
 
 def audit_url(config: Path | None, db: str | None) -> str:
     """Where the log is: ``--db``, ``--config``'s ``stores.audit``, ``./bastion.yaml``, else the default."""
+    return _url(_settings(config, db), db)
+
+
+def _url(settings: BastionConfig | None, db: str | None) -> str:
     if db is not None:
         return db
-    if config is None and Path("bastion.yaml").is_file():
-        config = Path("bastion.yaml")
-    if config is not None:
-        return load_config(config).stores.audit
+    if settings is not None:
+        return settings.stores.audit
     return f"sqlite:///{DEFAULT_STATE_DIR / 'bastion.db'}"
 
 
+def _settings(config: Path | None, db: str | None) -> BastionConfig | None:
+    """The configuration a command reads: ``--config``, else ``./bastion.yaml`` unless ``--db`` is given."""
+    if config is None and db is None and Path("bastion.yaml").is_file():
+        config = Path("bastion.yaml")
+    if config is None:
+        return None
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc  # the operator's own file: the field and reason help
+
+
+def _writer_cadence(settings: BastionConfig | None) -> int:
+    """``checkpoint_every`` for records this CLI appends: the gateway's, so verify's cadence holds."""
+    return (settings.audit_log if settings else AuditLogConfig()).checkpoint_every
+
+
+def _verify_cadence(option: int | None, settings: BastionConfig | None) -> int | None:
+    """The cadence verify checks: ``--checkpoint-every`` (0 = none), else the config's writers'."""
+    if option is not None:
+        if option == 1 or option < 0:
+            raise _fail("--checkpoint-every must be 0 (no cadence check) or at least 2")
+        return option or None
+    if settings is None:
+        return None
+    sealing = settings.audit_log
+    if sealing.signing_key_file is None:
+        # Writers without a key write no checkpoints at all: there is no cadence to check.
+        if "checkpoint_every" in sealing.model_fields_set:
+            _note("audit_log.checkpoint_every not checked: the configuration has no signing_key_file")
+        return None
+    return sealing.checkpoint_every
+
+
+def _note(message: str) -> None:
+    Console(stderr=True, soft_wrap=True).print(message, highlight=False)
+
+
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(code)
 
 
@@ -120,14 +162,35 @@ def verify(
     deep: Annotated[
         bool, typer.Option("--deep", help="Parse and check every field of every record.")
     ] = False,
+    checkpoint_every: Annotated[
+        int | None,
+        typer.Option(
+            "--checkpoint-every",
+            metavar="N",
+            help=(
+                "The writers' checkpoint cadence: every multiple of N must be a checkpoint, so a "
+                "rewrite that turns checkpoints into ordinary records is caught. Default: "
+                "audit_log.checkpoint_every of the configuration (--config, else ./bastion.yaml "
+                "without --db) when it sets a signing_key_file; this option wins; 0 = no check."
+            ),
+        ),
+    ] = None,
 ) -> None:
-    """Verify the hash chain, head, checkpoints; name the first bad record (exit 1)."""
+    """Verify the hash chain, head, checkpoints; name the first bad record (exit 1).
+
+    A known checkpoint cadence also catches checkpoints rewritten into ordinary records.
+    """
+    settings = _settings(config, db)
+    cadence = _verify_cadence(checkpoint_every, settings)
     try:
         verifier = CheckpointVerifier.from_file(pubkey) if pubkey else None
         witnessed = load_witness(witness) if witness else None
     except BastionError as exc:
         raise _fail(exc.public_message) from exc
-    checker = ChainChecker(verifier, witnessed, deep=deep)
+    checker = ChainChecker(verifier, witnessed, deep=deep, checkpoint_every=cadence)
+    if cadence:
+        source = "--checkpoint-every" if checkpoint_every else "audit_log.checkpoint_every"
+        _note(f"checking checkpoint cadence: every {cadence} records ({source})")
     for path in jsonl or []:
         try:
             with path.open("rb") as fh:
@@ -142,7 +205,7 @@ def verify(
         async def check(store: AuditStore) -> VerifyReport:
             return await verify_log(store, checker=checker)
 
-        report = _run(audit_url(config, db), check)
+        report = _run(_url(settings, db), check)
     _print_report(report)
     if not report.ok:
         raise typer.Exit(EXIT_BAD_LOG)
@@ -270,17 +333,19 @@ def export(
     Console(stderr=True).print(f"exported {count} records", highlight=False)
 
 
-def _log(store: AuditStore, key: Path | None) -> AuditLog:
+def _log(store: AuditStore, key: Path | None, every: int) -> AuditLog:
     signer = CheckpointSigner.from_file(key) if key else None
-    return AuditLog(store, signer=signer)
+    return AuditLog(store, signer=signer, checkpoint_every=every)
 
 
 @app.command(name="repair")
 def repair_cmd(db: DbOpt = None, config: ConfigOpt = None, key: KeyOpt = None) -> None:
     """Cut a torn tail back to the last good record and log the repair (refuses tampering)."""
 
+    settings = _settings(config, db)
+
     async def action(store: AuditStore) -> str:
-        async with _log(store, key) as log:
+        async with _log(store, key, _writer_cadence(settings)) as log:
             result = await repair(store, log)
         if result is None:
             return "nothing to repair: the log verifies"
@@ -289,7 +354,7 @@ def repair_cmd(db: DbOpt = None, config: ConfigOpt = None, key: KeyOpt = None) -
             f"repair record {result.repair_seq}"
         )
 
-    typer.echo(_run(audit_url(config, db), action))
+    typer.echo(_run(_url(settings, db), action))
 
 
 @app.command(name="rotate")
@@ -301,8 +366,10 @@ def rotate_cmd(
 ) -> None:
     """Move records before the newest checkpoint into a JSONL segment, prune them from the store."""
 
+    settings = _settings(config, db)
+
     async def action(store: AuditStore) -> str:
-        async with _log(store, key) as log:
+        async with _log(store, key, _writer_cadence(settings)) as log:
             result = await rotate(store, log, archive)
         if result is None:
             return "nothing to rotate: no checkpoint after the first record"
@@ -310,7 +377,7 @@ def rotate_cmd(
             f"archived {result.archived} records to {result.archive.name}; log starts at {result.starts_at}"
         )
 
-    typer.echo(_run(audit_url(config, db), action))
+    typer.echo(_run(_url(settings, db), action))
 
 
 @app.command()
@@ -321,9 +388,11 @@ def checkpoint(
 ) -> None:
     """Append a signed checkpoint now."""
 
+    settings = _settings(config, db)
+
     async def action(store: AuditStore) -> str:
-        async with _log(store, key) as log:
+        async with _log(store, key, _writer_cadence(settings)) as log:
             record = await log.checkpoint()
         return f"checkpoint {record.seq} signs record {record.seq - 1}"
 
-    typer.echo(_run(audit_url(config, db), action))
+    typer.echo(_run(_url(settings, db), action))
