@@ -142,6 +142,11 @@ class NotificationsSettings(StrictModel):
     name: Literal["notifications"] = "notifications"
     max_bytes: int = Field(default=65_536, ge=64)
     rate: Bucket = Bucket(capacity=50, refill_per_second=10)
+    server_requests: tuple[Literal["elicitation/create", "sampling/createMessage"], ...] = (
+        "elicitation/create",
+        "sampling/createMessage",
+    )
+    """Server-to-client requests relayed to clients (others are refused); ``[]`` relays none."""
 
 
 class OutputSettings(StrictModel):

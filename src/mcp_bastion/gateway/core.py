@@ -15,6 +15,8 @@ Decisions recorded here (documented in docs/gateway.md):
   scanning, authorization filtering), then namespaced (``upstream.tool``) and merged.
 - Every client message first passes the client-to-server chain; nothing reaches an
   upstream or a client that the chain did not pass.
+- Server-to-client requests an upstream sends during a call (elicitation, sampling) pass
+  the server-to-client chain and reach the client in its era (``gateway.mrtr``).
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ from mcp_bastion import __version__
 from mcp_bastion.errors import SERVER_ERROR, UpstreamError
 from mcp_bastion.gateway.era import era_of, for_era, strip_envelope
 from mcp_bastion.gateway.interface import ChainOutcome, ChainRunner, Observer, Recorder
+from mcp_bastion.gateway.mrtr import INPUT_METHODS, Binding, InputBridge, Screen
 from mcp_bastion.messages import Exchange
 from mcp_bastion.pipeline.catalog import Catalog
 from mcp_bastion.pipeline.verdict import Decision, Verdict
 from mcp_bastion.transports.downstream import Downstream
+from mcp_bastion.transports.http_downstream import SessionRegistry
 from mcp_bastion.transports.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, error_response
 from mcp_bastion.transports.upstream import UPSTREAM_PROTOCOL_VERSION, UpstreamConnection, UpstreamReply
 from mcp_bastion.types import Direction, Principal, UpstreamName
@@ -81,6 +85,7 @@ class Gateway:
         needs_relist: Callable[[str], bool] | None = None,
         notify_downstream: Callable[[JSONRPCNotification], Awaitable[None]] | None = None,
         observer: Observer | None = None,
+        bridge: InputBridge | None = None,
     ) -> None:
         if not namespace and len(upstreams) != 1:
             raise ValueError("namespace=False needs exactly one upstream")
@@ -95,6 +100,7 @@ class Gateway:
         self._notify_downstream = notify_downstream
         self._listed_generation: dict[str, int] = {}
         self.observer = observer
+        self.bridge = bridge
         self._audit_tasks: set[asyncio.Task[bool]] = set()
         self._audit_failing = False
         self._resource_routes: dict[str, str] = {}
@@ -168,8 +174,11 @@ class Gateway:
             unsupported = f"method not supported: {method}"
             return await self._refuse(message, downstream, METHOD_NOT_FOUND, unsupported)
 
-        connection = self.upstreams[upstream]
-        upstream_reply = await connection.request(allowed.message)
+        upstream_reply = await self._forward(allowed, downstream, upstream)
+        if not isinstance(upstream_reply, JSONRPCResponse | JSONRPCError):
+            # An input_required round (2026-07-28): the call goes on when the client retries.
+            await self._record(outcome, started, durable=False)
+            return JSONRPCResponse(jsonrpc="2.0", id=message.id, result=upstream_reply)
         result_exchange = self._exchange(
             Direction.SERVER_TO_CLIENT, upstream_reply, downstream, upstream, request=allowed
         )
@@ -185,6 +194,44 @@ class Gateway:
                 update={"id": message.id, "result": for_era(final.result, method, downstream)}
             )
         return final
+
+    async def _forward(
+        self, allowed: Exchange, downstream: Downstream, upstream: str
+    ) -> UpstreamReply | dict[str, Any]:
+        """Send an allowed request upstream, relaying the server's requests to the client."""
+        request = allowed.message
+        assert isinstance(request, JSONRPCRequest)
+        connection = self.upstreams[upstream]
+        if request.method not in INPUT_METHODS or self.bridge is None:
+            return await connection.request(request)
+        screen = self._screen(allowed, downstream, upstream)
+        if downstream.modern:
+            params = request.params or {}
+            binding = Binding(
+                principal=SessionRegistry.owner_key(downstream.principal),
+                method=request.method,
+                target=f"{upstream}/{params.get('name', params.get('uri'))}",
+                arguments=params.get("arguments"),
+            )
+            return await self.bridge.call(connection, request, binding, screen)
+        if downstream.ask is not None:
+            relay = InputBridge.relay(screen, downstream.ask)
+            return await connection.request(request, on_server_request=relay)
+        return await connection.request(request)
+
+    def _screen(self, allowed: Exchange, downstream: Downstream, upstream: str) -> Screen:
+        """Run a server-to-client request through the chain; every one is audited."""
+
+        async def screen(server_request: JSONRPCRequest) -> JSONRPCError | None:
+            exchange = self._exchange(
+                Direction.SERVER_TO_CLIENT, server_request, downstream, upstream, request=allowed
+            )
+            started = time.perf_counter()
+            out = await self.s2c.run(exchange)
+            await self._record(out, started, durable=False)
+            return None if out.verdict.allowed else _denial(server_request, out.verdict)
+
+        return screen
 
     # -- gateway-answered methods ------------------------------------------------------
 

@@ -23,6 +23,7 @@ from mcp_bastion.errors import ConfigError
 from mcp_bastion.gateway.core import Gateway
 from mcp_bastion.gateway.interface import Recorder
 from mcp_bastion.gateway.metrics import GatewayMetrics
+from mcp_bastion.gateway.mrtr import InputBridge, RequestStateSeal, load_state_keys
 from mcp_bastion.gateway.stores import OpenStores, open_gateway_stores
 from mcp_bastion.gateway.tracing import make_tracer, trace_chain, traced_handler
 from mcp_bastion.pipeline.catalog import Catalog
@@ -91,6 +92,7 @@ class GatewayRuntime:
             namespace=namespace,
             needs_relist=_relist_hook(self.s2c),
             notify_downstream=notify_downstream,
+            bridge=_input_bridge(config),
         )
         self.metrics = GatewayMetrics(connections, self.catalog) if config.observability.metrics else None
         self.gateway.observer = self.metrics
@@ -113,6 +115,8 @@ class GatewayRuntime:
 
     async def __aexit__(self, *exc: object) -> None:
         try:
+            if self.gateway.bridge is not None:
+                self.gateway.bridge.close()
             await self.gateway.drain()
             await self._exit.aclose()
             if self._owned is not None:
@@ -168,6 +172,14 @@ def _opener(upstream: Upstream) -> Opener:
     if token:
         headers["Authorization"] = f"Bearer {token}"
     return http_opener(upstream.url, headers=headers, timeout_s=upstream.timeout_s)
+
+
+def _input_bridge(config: BastionConfig) -> InputBridge:
+    """requestState sealed under the configured key ring, bound to this gateway's resource URI."""
+    http = config.listeners.http
+    keys = load_state_keys(http.state_key_file if http is not None else None)
+    audience = config.resource_uri or "urn:mcp-bastion:stdio"
+    return InputBridge(RequestStateSeal(keys, audience=audience))
 
 
 def _recorder(chain: Chain) -> Recorder | None:

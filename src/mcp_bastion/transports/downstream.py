@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from mcp_types import JSONRPCMessage
+from mcp_types import JSONRPCMessage, JSONRPCRequest
 from mcp_types.version import LATEST_HANDSHAKE_VERSION, MODERN_PROTOCOL_VERSIONS
 
 from mcp_bastion.types import ANONYMOUS, Principal, SessionId
@@ -23,6 +23,8 @@ class Downstream:
     session: SessionId | None = None
     protocol_version: str = LATEST_HANDSHAKE_VERSION
     metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    ask: Callable[[JSONRPCRequest], Awaitable[JSONRPCMessage]] | None = field(default=None, compare=False)
+    """Sends a request to the client and returns its answer, where the transport can (stdio)."""
 
     @property
     def modern(self) -> bool:

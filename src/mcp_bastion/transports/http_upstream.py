@@ -29,7 +29,7 @@ import anyio
 import httpx2
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.client._transport import TransportStreams
-from mcp.shared.message import ClientMessageMetadata, SessionMessage
+from mcp.shared.message import ClientMessageMetadata, ServerMessageMetadata, SessionMessage
 from mcp_types import JSONRPCError, JSONRPCMessage, JSONRPCRequest, JSONRPCResponse
 
 from mcp_bastion.transports.jsonrpc import MessageParseError, dump_message, parse_message
@@ -128,6 +128,8 @@ async def _sse(
             continue
         parsed = parse_message("\n".join(data))
         data = []
-        await out.send(SessionMessage(parsed))
+        # Messages on a POST's stream belong to that request: say so, so that a server
+        # request (elicitation, sampling) is attributed to the right downstream call.
+        await out.send(SessionMessage(parsed, metadata=ServerMessageMetadata(related_request_id=request.id)))
         if isinstance(parsed, JSONRPCResponse | JSONRPCError) and parsed.id == request.id:
             return

@@ -8,19 +8,26 @@ other line is checked (UTF-8, no batch) and parsed once by the SDK's types.
 
 Requests are handled concurrently (bounded by ``max_concurrency``); replies are written
 whole, one per line, under a lock. Nothing else may write to stdout: logs go to stderr.
+
+The gateway may send the client a request of its own (an upstream's elicitation or
+sampling, relayed): ``ask`` writes it with a fresh id and waits (at most
+``ask_timeout``) for the client's response, which is routed back here, not to the handler.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
+from dataclasses import replace
 from typing import BinaryIO
 
 import anyio
-from mcp_types import JSONRPCMessage
+from mcp_types import JSONRPCError, JSONRPCMessage, JSONRPCRequest, JSONRPCResponse
 
 from mcp_bastion.transports.downstream import Downstream, MessageHandler
 from mcp_bastion.transports.jsonrpc import (
+    INTERNAL_ERROR,
     INVALID_REQUEST,
     MessageParseError,
     RawCheck,
@@ -44,10 +51,14 @@ class StdioDownstream:
         max_message_bytes: int = 1_048_576,
         max_concurrency: int = 64,
         raw_check: RawCheck = framing_error,
+        ask_timeout: float = 600.0,
     ) -> None:
         self._raw_check = raw_check
         self._handler = handler
-        self._downstream = downstream
+        self._downstream = replace(downstream, ask=self.ask)
+        self._ask_timeout = ask_timeout
+        self._ask_ids = itertools.count(1)
+        self._asks: dict[str, asyncio.Future[JSONRPCMessage]] = {}
         self._max = max_message_bytes
         self._slots = anyio.Semaphore(max_concurrency)
         self._write_lock = anyio.Lock()
@@ -94,6 +105,11 @@ class StdioDownstream:
         except MessageParseError as exc:
             await self.send(error_response(None, exc.code, str(exc)))
             return
+        if isinstance(message, JSONRPCResponse | JSONRPCError):
+            waiter = self._asks.pop(str(message.id), None) if message.id is not None else None
+            if waiter is not None and not waiter.done():
+                waiter.set_result(message)
+            return  # an answer to nothing we asked is dropped
         await self._slots.acquire()
         tg.start_soon(self._handle, message)
 
@@ -104,6 +120,19 @@ class StdioDownstream:
                 await self.send(reply)
         finally:
             self._slots.release()
+
+    async def ask(self, request: JSONRPCRequest) -> JSONRPCMessage:
+        """Send ``request`` to the client under a fresh id; its answer (or a timeout error)."""
+        ask_id = f"bastion-{next(self._ask_ids)}"
+        waiter: asyncio.Future[JSONRPCMessage] = asyncio.get_running_loop().create_future()
+        self._asks[ask_id] = waiter
+        try:
+            await self.send(request.model_copy(update={"id": ask_id}))
+            with anyio.move_on_after(self._ask_timeout):
+                return await waiter
+            return error_response(ask_id, INTERNAL_ERROR, "the client did not answer in time")
+        finally:
+            self._asks.pop(ask_id, None)
 
     async def send(self, message: JSONRPCMessage) -> None:
         data = dump_message(message) + b"\n"

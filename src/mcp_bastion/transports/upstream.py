@@ -11,9 +11,16 @@ cost near zero.
 
 Failure: if the upstream process dies or the HTTP transport fails, every pending request
 gets an ``UpstreamError`` at once, the connection is marked down, and the next request
-reconnects (no more often than ``reconnect_interval``). Server-to-client requests
-(sampling, elicitation, roots) are not relayed: they are answered with a JSON-RPC error
-so the upstream never waits on them (documented limitation).
+reconnects (no more often than ``reconnect_interval``).
+
+Server-to-client requests: ``ping`` is answered here and ``roots/list`` with no roots (an
+upstream never learns the client's file system). Any other (elicitation, sampling) goes to
+the ``on_server_request`` handler of the downstream request it belongs to: the one named
+by the transport (``related_request_id``, which Streamable HTTP and in-memory transports
+carry), else the only interactive request in flight on this connection. When neither
+identifies exactly one, or the request has no handler, it is refused with a JSON-RPC
+error (fail closed: the gateway cannot tell whose user to ask). While a handler waits on
+the client, the owning request's timeout is paused; it restarts when the answer is sent.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from typing import Any, Final
 import anyio
 from anyio.abc import TaskGroup
 from mcp.client._transport import TransportStreams
-from mcp.shared.message import ClientMessageMetadata, SessionMessage
+from mcp.shared.message import ClientMessageMetadata, ServerMessageMetadata, SessionMessage
 from mcp_types import (
     JSONRPCError,
     JSONRPCMessage,
@@ -42,7 +49,13 @@ from mcp_bastion import __version__
 from mcp_bastion.errors import UpstreamError
 from mcp_bastion.transports.jsonrpc import METHOD_NOT_FOUND, error_response
 
-__all__ = ["UPSTREAM_PROTOCOL_VERSION", "Opener", "UpstreamConnection", "UpstreamReply"]
+__all__ = [
+    "UPSTREAM_PROTOCOL_VERSION",
+    "Opener",
+    "ServerRequestHandler",
+    "UpstreamConnection",
+    "UpstreamReply",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +65,19 @@ _VERSION_HEADERS: Final = {"mcp-protocol-version": UPSTREAM_PROTOCOL_VERSION}
 Opener = Callable[[], AbstractAsyncContextManager[TransportStreams]]
 UpstreamReply = JSONRPCResponse | JSONRPCError
 NotificationHandler = Callable[[str, JSONRPCNotification], Awaitable[None]]
+ServerRequestHandler = Callable[[JSONRPCRequest], Awaitable[UpstreamReply]]
+"""Answers one server-to-client request (the reply carries the request's id)."""
 
 
 class _Pending:
-    __slots__ = ("event", "reply")
+    __slots__ = ("asking", "deadline", "event", "on_server_request", "reply")
 
-    def __init__(self) -> None:
+    def __init__(self, on_server_request: ServerRequestHandler | None, time_limit: float) -> None:
         self.event = anyio.Event()
         self.reply: UpstreamReply | None = None
+        self.on_server_request = on_server_request
+        self.deadline = time.monotonic() + time_limit
+        self.asking = 0  # server requests of this call waiting on the client
 
 
 class UpstreamConnection:
@@ -190,7 +208,9 @@ class UpstreamConnection:
             method="initialize",
             params={
                 "protocolVersion": UPSTREAM_PROTOCOL_VERSION,
-                "capabilities": {},
+                # The gateway relays these to its clients (or refuses them per call when
+                # the client cannot be asked); roots are answered empty by the gateway.
+                "capabilities": {"elicitation": {"form": {}}, "sampling": {}},
                 "clientInfo": {"name": "mcp-bastion", "version": __version__},
             },
         )
@@ -215,21 +235,46 @@ class UpstreamConnection:
                 if self._on_notification is not None:
                     await self._on_notification(self.name, message)
             elif isinstance(message, JSONRPCRequest):
-                await self._answer_server_request(message)
+                await self._answer_server_request(message, item.metadata)
         # The transport closed: the upstream is gone.
         scope.cancel()
 
-    async def _answer_server_request(self, request: JSONRPCRequest) -> None:
+    async def _answer_server_request(self, request: JSONRPCRequest, metadata: object) -> None:
         reply: JSONRPCMessage
         if request.method == "ping":
             reply = JSONRPCResponse(jsonrpc="2.0", id=request.id, result={})
         elif request.method == "roots/list":
             reply = JSONRPCResponse(jsonrpc="2.0", id=request.id, result={"roots": []})
         else:
+            owner = self._owner_of(metadata)
+            if owner is not None and owner.on_server_request is not None and self._tg is not None:
+                owner.asking += 1
+                self._tg.start_soon(self._relay_server_request, owner, request)
+                return
             reply = error_response(
-                request.id, METHOD_NOT_FOUND, f"mcp-bastion does not relay '{request.method}' to clients"
+                request.id, METHOD_NOT_FOUND, f"mcp-bastion cannot relay '{request.method}' here"
             )
         await self._send(reply)
+
+    def _owner_of(self, metadata: object) -> _Pending | None:
+        """The in-flight request a server request belongs to (None when it is ambiguous)."""
+        if isinstance(metadata, ServerMessageMetadata) and metadata.related_request_id is not None:
+            return self._pending.get(metadata.related_request_id)
+        interactive = [slot for slot in self._pending.values() if slot.on_server_request is not None]
+        return interactive[0] if len(interactive) == 1 else None
+
+    async def _relay_server_request(self, owner: _Pending, request: JSONRPCRequest) -> None:
+        assert owner.on_server_request is not None
+        try:
+            reply: JSONRPCMessage = await owner.on_server_request(request)
+        except Exception:  # a failing relay answers the upstream; it never kills the reader
+            logger.exception("relaying %s from upstream %s failed", request.method, self.name)
+            reply = error_response(request.id, METHOD_NOT_FOUND, "the client could not be asked")
+        finally:
+            owner.asking -= 1
+            owner.deadline = time.monotonic() + self._request_timeout
+        with suppress(UpstreamError):
+            await self._send(reply)
 
     async def _send(self, message: JSONRPCMessage, headers: dict[str, str] | None = _VERSION_HEADERS) -> None:
         write = self._write
@@ -253,20 +298,24 @@ class UpstreamConnection:
         *,
         time_limit: float,
         headers: dict[str, str] | None = _VERSION_HEADERS,
+        on_server_request: ServerRequestHandler | None = None,
     ) -> UpstreamReply:
         upstream_id = next(self._ids)
-        slot = _Pending()
+        slot = _Pending(on_server_request, time_limit)
         self._pending[upstream_id] = slot
         try:
             await self._send(request.model_copy(update={"id": upstream_id}), headers)
-            with anyio.move_on_after(time_limit) as scope:
-                await slot.event.wait()
-            if scope.cancelled_caught:
-                await self._cancel_upstream(upstream_id)
-                raise UpstreamError(
-                    f"upstream {self.name} timed out on {request.method}",
-                    public_message=f"upstream server '{self.name}' timed out",
-                )
+            while not slot.event.is_set():
+                # The deadline moves while the client is being asked (see the module docstring).
+                remaining = time_limit if slot.asking else slot.deadline - time.monotonic()
+                if remaining <= 0:
+                    await self._cancel_upstream(upstream_id)
+                    raise UpstreamError(
+                        f"upstream {self.name} timed out on {request.method}",
+                        public_message=f"upstream server '{self.name}' timed out",
+                    )
+                with anyio.move_on_after(remaining):
+                    await slot.event.wait()
         finally:
             self._pending.pop(upstream_id, None)
         if slot.reply is None:
@@ -285,10 +334,22 @@ class UpstreamConnection:
         with suppress(UpstreamError):
             await self._send(note)
 
-    async def request(self, request: JSONRPCRequest, *, time_limit: float | None = None) -> UpstreamReply:
-        """Forward ``request`` (its id is remapped and restored) and return the upstream's answer."""
+    async def request(
+        self,
+        request: JSONRPCRequest,
+        *,
+        time_limit: float | None = None,
+        on_server_request: ServerRequestHandler | None = None,
+    ) -> UpstreamReply:
+        """Forward ``request`` (its id is remapped and restored) and return the upstream's answer.
+
+        ``on_server_request`` answers the server-to-client requests (elicitation, sampling)
+        the upstream sends while handling this request; without it they are refused.
+        """
         await self.ensure_connected()
-        return await self._roundtrip(request, time_limit=time_limit or self._request_timeout)
+        return await self._roundtrip(
+            request, time_limit=time_limit or self._request_timeout, on_server_request=on_server_request
+        )
 
     async def call(self, method: str, params: dict[str, Any] | None = None) -> UpstreamReply:
         """Convenience for the gateway's own requests (listing on first contact)."""

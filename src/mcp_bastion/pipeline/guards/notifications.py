@@ -12,8 +12,15 @@ since a notification has no id to answer):
 - ``BST-NOTIF-003`` too large: the params' canonical JSON exceeds ``max_bytes``;
 - ``BST-NOTIF-004`` flood: the upstream's token bucket (in memory, per process) is empty.
 
-Requests, responses and client-to-server notifications pass untouched: other guards
-(limits, authorization, output) own those.
+Server-to-client requests (an upstream's elicitation or sampling, which the gateway
+relays to the client) are checked the same way, with ``BST-NOTIF-005`` for a method the
+configuration does not relay (``server_requests``; ``ping`` and ``roots/list`` never get
+here: the gateway answers them itself), then schema (002, against the 2025-11-25 request
+model the upstream speaks), size (003) and the same flood bucket (004). A denial is
+answered to the upstream as a JSON-RPC error.
+
+Responses and client-to-server messages pass untouched: other guards (limits,
+authorization, output) own those.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 import pydantic
-from mcp_types.methods import SERVER_NOTIFICATIONS
+from mcp_types.methods import SERVER_NOTIFICATIONS, SERVER_REQUESTS
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 
 from mcp_bastion.canonical import canonical_json
@@ -43,6 +50,9 @@ RULE_UNKNOWN = "BST-NOTIF-001"
 RULE_INVALID = "BST-NOTIF-002"
 RULE_SIZE = "BST-NOTIF-003"
 RULE_RATE = "BST-NOTIF-004"
+RULE_REQUEST = "BST-NOTIF-005"
+DEFAULT_SERVER_REQUESTS = frozenset({"elicitation/create", "sampling/createMessage"})
+_REQUEST_VERSION = "2025-11-25"  # the era the gateway speaks to upstreams
 
 _STUB = {"jsonrpc": "2.0"}
 
@@ -75,7 +85,9 @@ class NotificationsGuard:
         capacity: float = 50.0,
         refill_per_second: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        server_requests: frozenset[str] = DEFAULT_SERVER_REQUESTS,
     ) -> None:
+        self._server_requests = server_requests
         self._max_bytes = max_bytes
         self._capacity = capacity
         self._refill = refill_per_second
@@ -84,25 +96,35 @@ class NotificationsGuard:
         self._lock = threading.Lock()
 
     async def check(self, exchange: Exchange) -> Verdict:
-        if exchange.direction is not Direction.SERVER_TO_CLIENT or not exchange.is_notification:
+        if exchange.direction is not Direction.SERVER_TO_CLIENT:
             return Verdict.allow(NAME)
         method = exchange.method or ""
-        version = exchange.metadata.get("protocol_version")
-        models = _models(method, version if isinstance(version, str) else None)
-        if not models:
-            return _drop("unknown notification dropped", RULE_UNKNOWN, f"method {method[:100]!r}")
+        if exchange.is_request:
+            kind = "server request"
+            model = SERVER_REQUESTS.get((method, _REQUEST_VERSION))
+            if method not in self._server_requests or model is None:
+                return _drop("server request not relayed", RULE_REQUEST, f"method {method[:100]!r}")
+            models: tuple[type[pydantic.BaseModel], ...] = (model,)
+        elif exchange.is_notification:
+            kind = "notification"
+            version = exchange.metadata.get("protocol_version")
+            models = _models(method, version if isinstance(version, str) else None)
+            if not models:
+                return _drop("unknown notification dropped", RULE_UNKNOWN, f"method {method[:100]!r}")
+        else:
+            return Verdict.allow(NAME)
         params: Mapping[str, Any] | None = exchange.message.params  # type: ignore[union-attr]
         try:
             size = len(canonical_json(params or {}))
         except ValueError:  # NaN/Infinity: not JSON
-            return _drop("malformed notification dropped", RULE_INVALID, "params are not JSON")
+            return _drop(f"malformed {kind} dropped", RULE_INVALID, "params are not JSON")
         if size > self._max_bytes:
-            return _drop("oversized notification dropped", RULE_SIZE, f"{size} bytes > {self._max_bytes}")
-        problem = _invalid(models, method, params)
+            return _drop(f"oversized {kind} dropped", RULE_SIZE, f"{size} bytes > {self._max_bytes}")
+        problem = _invalid(models, method, params, request=exchange.is_request)
         if problem is not None:
-            return _drop("malformed notification dropped", RULE_INVALID, problem)
+            return _drop(f"malformed {kind} dropped", RULE_INVALID, problem)
         if not self._take(exchange.upstream or ""):
-            return _drop("notification rate exceeded; dropped", RULE_RATE, f"upstream {exchange.upstream}")
+            return _drop(f"{kind} rate exceeded; dropped", RULE_RATE, f"upstream {exchange.upstream}")
         return Verdict.allow(NAME)
 
     def _take(self, upstream: str) -> bool:
@@ -121,10 +143,16 @@ class NotificationsGuard:
 
 
 def _invalid(
-    models: tuple[type[pydantic.BaseModel], ...], method: str, params: Mapping[str, Any] | None
+    models: tuple[type[pydantic.BaseModel], ...],
+    method: str,
+    params: Mapping[str, Any] | None,
+    *,
+    request: bool = False,
 ) -> str | None:
-    """None when one of ``models`` accepts the notification, else the first error (no values)."""
+    """None when one of ``models`` accepts the message, else the first error (no values)."""
     body: dict[str, Any] = {**_STUB, "method": method}
+    if request:
+        body["id"] = 0
     if params is not None:
         body["params"] = dict(params)
     first: str | None = None
@@ -150,4 +178,5 @@ def factory(settings: NotificationsSettings, ctx: BuildContext) -> Notifications
         max_bytes=settings.max_bytes,
         capacity=settings.rate.capacity,
         refill_per_second=settings.rate.refill_per_second,
+        server_requests=frozenset(settings.server_requests),
     )

@@ -142,6 +142,8 @@ class OutputGuard:
             return Verdict.allow(NAME)
         if exchange.is_error:
             return self._check_error(exchange)
+        if exchange.is_request:
+            return self._check_server_request(exchange)
         result = exchange.result
         if result is None:
             return Verdict.allow(NAME)
@@ -287,6 +289,36 @@ class OutputGuard:
         for path, text, found in flagged:
             _set(out, path, f"{warning_marker(found)}\n{text}")
         return out
+
+    # -- server requests ---------------------------------------------------------------------
+
+    def _check_server_request(self, exchange: Exchange) -> Verdict:
+        """An upstream's elicitation or sampling request carries text to the client's user or model.
+
+        Injection there is refused outright (a request cannot be marked or half-redacted and
+        still mean what the server asked), unless the detectors are ``off``.
+        """
+        if self._injection == "off":
+            return Verdict.allow(NAME)
+        params = exchange.params
+        texts: list[str] = []
+        for key in ("message", "systemPrompt"):
+            value = params.get(key)
+            if isinstance(value, str):
+                texts.append(value)
+        messages = params.get("messages")
+        if isinstance(messages, list):
+            for msg in messages:
+                if isinstance(msg, Mapping):
+                    content = msg.get("content")
+                    blocks = content if isinstance(content, list) else [content]
+                    texts.extend(text for _, text in _blocks(blocks, ()))
+        found = [f for text in texts for f in scan_output(text)]
+        if found and risk_score(found) >= self._threshold:
+            return Verdict.deny(
+                NAME, "server request withheld: possible prompt injection", rule_ids=_ids(found)
+            )
+        return Verdict.allow(NAME)
 
     # -- errors ----------------------------------------------------------------------------
 
