@@ -53,3 +53,45 @@ async def test_decisions_land_in_a_signed_verifiable_chain(tmp_path: Path) -> No
     assert report.ok, report.problem
     assert report.checkpoints >= 1 and report.signatures_checked >= 1
     assert report.records >= 6  # the write, the denial, four reads (plus list quarantines, checkpoints)
+
+
+async def test_sandbox_spawns_are_audited_without_environment_values(tmp_path: Path) -> None:
+    """A sandboxed stdio upstream's spawn is an audit record: command, executable digest, profile."""
+    import hashlib
+    import json
+    import sys
+
+    from tests.gateway.procs import ECHO
+
+    from mcp_bastion.pipeline.audit_sink import JsonlSink
+
+    secret = "s3cr3t-value-0123456789"
+    config = BastionConfig.model_validate(
+        {
+            "upstreams": {
+                "echo": {
+                    "command": [sys.executable, ECHO, "--transport", "stdio"],
+                    "env": {"ECHO_TOKEN": secret},
+                }
+            },
+            "identities": {"local": {"roles": ["operator"]}},
+            "stores": {"pins": "memory://", "approvals": "memory://", "audit": "memory://"},
+        }
+    )
+    log = tmp_path / "audit.jsonl"
+    async with GatewayRuntime(config, extras={"audit_sink": JsonlSink(log)}) as runtime:
+        await runtime.start()
+        assert isinstance(
+            await Harness(runtime, None).call(principal("operator"), "echo.echo", {"text": "hi"}),
+            JSONRPCResponse,
+        )
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    spawns = [r for r in records if r["method"] == "sandbox/spawn"]
+    assert len(spawns) == 1
+    spawn = spawns[0]
+    assert spawn["upstream"] == "echo" and spawn["direction"] == "sandbox"
+    script = hashlib.sha256(Path(ECHO).read_bytes()).hexdigest()  # noqa: ASYNC240 - a small test file
+    assert spawn["arguments"]["sha256"] == script
+    assert spawn["arguments"]["command"] == [sys.executable, ECHO, "--transport", "stdio"]
+    assert "ECHO_TOKEN" in spawn["arguments"]["profile"]["env"]
+    assert secret not in log.read_text(encoding="utf-8")

@@ -136,6 +136,45 @@ class AuditRecorder:
             latency_ms=latency_ms,
         )
 
+    def sandbox_event(self, upstream: str, event: Any) -> VerdictEvent:
+        """The record of one sandbox event (spawn, exit, crash, restart, egress decision).
+
+        ``event`` is a ``mcp_bastion.sandbox.SpawnEvent`` (typed loosely: the pipeline does
+        not import the sandbox). Recorded as principal ``system:mcp-bastion``, direction
+        ``sandbox``, method ``sandbox/<kind>``; a refused egress connection is a ``deny``.
+        The environment is not recorded (only the profile's variable names).
+        """
+        kind = str(getattr(event, "kind", "unknown"))
+        detail = dict(getattr(event, "detail", {}) or {})
+        refused = kind == "egress" and detail.get("decision") == "refused"
+        profile = dict(getattr(event, "profile", {}) or {})
+        if isinstance(profile.get("env"), Mapping):
+            profile["env"] = sorted(profile["env"])  # names only: values may be secrets
+        facts = {
+            "command": list(getattr(event, "command", ())),
+            "resolved_executable": getattr(event, "resolved_executable", None),
+            "sha256": getattr(event, "sha256", None),
+            "isolation": getattr(event, "isolation_used", None),
+            "pid": getattr(event, "pid", None),
+            "returncode": getattr(event, "returncode", None),
+            "attempt": getattr(event, "attempt", 0),
+            "profile": profile,
+            "detail": detail,
+        }
+        redacted, _ = redact_value(facts, pii=self._pii)
+        return VerdictEvent(
+            time=self._clock(),
+            principal="system:mcp-bastion",
+            direction="sandbox",
+            method=f"sandbox/{kind}",
+            decision="deny" if refused else "allow",
+            guard="sandbox",
+            reason=str(detail.get("reason", kind))[:200],
+            upstream=upstream,
+            arguments=redacted,
+            arguments_digest=digest(facts),
+        )
+
     def _arguments(self, method: str | None, params: Mapping[str, Any]) -> tuple[Any, str | None]:
         if method in _ARGUMENT_METHODS:
             original = params.get("arguments")
