@@ -122,3 +122,44 @@ async def test_other_methods_are_405() -> None:
     async with client() as c:
         r = await c.put("/mcp", content=b"{}", headers={**HEADERS, "x-user": "a"})
         assert r.status_code == 405
+
+
+async def test_get_stream_carries_broadcast_notifications() -> None:
+    """A live session's GET stream receives what the gateway broadcasts (over real HTTP)."""
+    import socket
+
+    import anyio
+    import uvicorn
+    from mcp_types import JSONRPCNotification
+
+    app = HttpDownstream(
+        echo,
+        authenticate=by_header,
+        limits=TransportLimits(allowed_hosts=frozenset({"127.0.0.1"})),
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve)
+        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+            await anyio.sleep(0.01)
+        url = f"http://127.0.0.1:{port}/mcp"
+        async with httpx2.AsyncClient(timeout=10) as c:
+            headers = {**HEADERS, "host": f"127.0.0.1:{port}", "x-user": "alice"}
+            sid = (await c.post(url, json=INIT, headers=headers)).headers["mcp-session-id"]
+            stream_headers = {**headers, "mcp-session-id": sid, "accept": "text/event-stream"}
+            async with c.stream("GET", url, headers=stream_headers) as stream:
+                assert stream.status_code == 200
+                lines = stream.aiter_lines()
+                assert (await anext(lines)).startswith(":")  # the opening comment
+                app.broadcast(JSONRPCNotification(jsonrpc="2.0", method="notifications/tools/list_changed"))
+                seen: list[str] = []
+                with anyio.fail_after(5):
+                    async for line in lines:
+                        if line.startswith("data:"):
+                            seen.append(line)
+                            break
+                assert json.loads(seen[0][5:])["method"] == "notifications/tools/list_changed"
+        server.should_exit = True

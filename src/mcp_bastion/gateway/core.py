@@ -105,6 +105,10 @@ class Gateway:
         self._audit_failing = False
         self._resource_routes: dict[str, str] = {}
 
+    def set_notifier(self, notify: Callable[[JSONRPCNotification], Awaitable[None]] | None) -> None:
+        """Where upstream notifications that passed the chain go (the downstream transport)."""
+        self._notify_downstream = notify
+
     # -- entry point -------------------------------------------------------------------
 
     async def handle(self, message: JSONRPCMessage, downstream: Downstream) -> JSONRPCMessage | None:

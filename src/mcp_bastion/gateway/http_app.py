@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from mcp_types import JSONRPCNotification
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -61,6 +62,15 @@ def build_app(
         sessions=SessionRegistry(),
         raw_check=runtime.raw_check(),
     )
+
+    async def relay(note: JSONRPCNotification) -> None:
+        # Only list changes go to every session: they carry no data and make clients re-list
+        # (through the chain, filtered per principal). Progress and log messages belong to
+        # one caller's request and are never broadcast.
+        if note.method.endswith("/list_changed"):
+            endpoint.broadcast(note)
+
+    runtime.gateway.set_notifier(relay)
 
     async def mcp(scope: Scope, receive: Receive, send: Send) -> None:
         await endpoint(scope, receive, send)

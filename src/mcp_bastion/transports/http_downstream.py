@@ -6,7 +6,8 @@ handlers), and a gateway that re-dispatches each message through handlers pays t
 2.5-5 ms per call this project exists to avoid. This module frames only what the gateway
 needs from the Streamable HTTP spec: POST of one JSON-RPC message answered with
 ``application/json`` (or ``202`` for notifications), ``DELETE`` to end a 2025-11-25
-session, ``405`` for the optional GET stream; the messages themselves are parsed once by
+session, the optional GET stream (server notifications the gateway broadcasts); the
+messages themselves are parsed once by
 the SDK's pydantic types (``transports.jsonrpc``).
 
 Checks done here, before any parsing (transport framing, not policy): Host and Origin
@@ -17,6 +18,8 @@ principal presenting one is refused exactly like an unknown session (404).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import secrets
 import time
@@ -24,6 +27,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import anyio
 from mcp_types import JSONRPCError, JSONRPCMessage, JSONRPCNotification, JSONRPCRequest
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION, MODERN_PROTOCOL_VERSIONS
 from starlette.types import Receive, Scope, Send
@@ -45,6 +49,7 @@ __all__ = ["Authenticate", "HttpDownstream", "HttpRefusal", "SessionRegistry", "
 SESSION_HEADER: Final = b"mcp-session-id"
 VERSION_HEADER: Final = b"mcp-protocol-version"
 _JSON: Final = (b"content-type", b"application/json")
+_STREAM_BACKLOG: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +135,7 @@ class HttpDownstream:
         self._authenticate = authenticate
         self._limits = limits
         self._sessions = sessions or SessionRegistry()
+        self._streams: set[asyncio.Queue[bytes]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -160,10 +166,11 @@ class HttpDownstream:
     async def _listen(
         self, receive: Receive, send: Send, headers: dict[str, str], principal: Principal
     ) -> None:
-        """The optional 2025-11-25 GET stream: held open (idle) for a live session.
+        """The optional 2025-11-25 GET stream of a live session.
 
-        Server-initiated messages are not pushed on it (clients re-list on their own);
-        holding it open stops SDK clients from reconnecting in a loop.
+        It carries what ``broadcast`` sends (list-changed notifications, so clients re-list
+        after an upstream changed its tools); a stream whose client reads too slowly loses
+        messages rather than growing without bound.
         """
         session_id = headers.get("mcp-session-id")
         if session_id is None or self._sessions.lookup(session_id, principal) is None:
@@ -181,8 +188,29 @@ class HttpDownstream:
             }
         )
         await send({"type": "http.response.body", "body": b": mcp-bastion\n\n", "more_body": True})
-        while (await receive())["type"] != "http.disconnect":
-            pass
+        queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=_STREAM_BACKLOG)
+        self._streams.add(queue)
+        try:
+            async with anyio.create_task_group() as tg:
+
+                async def until_disconnect() -> None:
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(until_disconnect)
+                while True:
+                    event = await queue.get()
+                    await send({"type": "http.response.body", "body": event, "more_body": True})
+        finally:
+            self._streams.discard(queue)
+
+    def broadcast(self, message: JSONRPCNotification) -> None:
+        """Queue ``message`` on every open GET stream (dropped where a stream is full)."""
+        event = b"event: message\ndata: " + dump_message(message) + b"\n\n"
+        for queue in list(self._streams):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(event)
 
     async def _delete(self, send: Send, headers: dict[str, str], principal: Principal) -> None:
         session_id = headers.get("mcp-session-id")
