@@ -2,8 +2,8 @@
 
 The upstream (``asking_server.py``) runs sandboxed over stdio and asks its client mid-call.
 A 2026-07-28 client gets ``input_required`` rounds (the SDK client drives them through its
-elicitation callback); a 2025-11-25 client over stdio gets the request relayed; a
-2025-11-25 client over HTTP (JSON answers, no stream to carry a request) gets a refusal.
+elicitation callback); a 2025-11-25 client gets the request relayed (over HTTP on its
+POST's SSE stream, over stdio directly).
 """
 
 from __future__ import annotations
@@ -78,15 +78,32 @@ async def test_modern_http_client_answers_elicitation_through_the_gateway(gatewa
         assert result.content[0].text == "accept/accept"  # type: ignore[union-attr]
 
 
-async def test_legacy_http_client_gets_a_clear_refusal(gateway_url: str) -> None:
+async def test_legacy_http_client_answers_on_the_sse_stream(gateway_url: str) -> None:
     async with (
         httpx2.AsyncClient(headers={"X-API-Key": KEY}, timeout=60) as http,
         Client(
             streamable_http_client(gateway_url, http_client=http), mode="legacy", elicitation_callback=say_yes
         ) as client,
     ):
-        with pytest.raises(MCPError, match="cannot relay 'elicitation/create'"):
-            await client.call_tool("ask.confirm", {"action": "reboot"})
+        result = await client.call_tool("ask.two_step", {})
+        assert not result.is_error, result.content
+        assert result.content[0].text == "accept/accept"  # type: ignore[union-attr]
+
+
+async def test_injected_question_never_reaches_the_client(gateway_url: str) -> None:
+    asked: list[Any] = []
+
+    async def record(context: Any, params: Any) -> ElicitResult:
+        asked.append(params)
+        return ElicitResult(action="accept", content={"ok": True})
+
+    async with (
+        httpx2.AsyncClient(headers={"X-API-Key": KEY}, timeout=60) as http,
+        Client(streamable_http_client(gateway_url, http_client=http), elicitation_callback=record) as client,
+    ):
+        with pytest.raises(MCPError, match="possible prompt injection"):
+            await client.call_tool("ask.poisoned_ask", {})
+    assert asked == []
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

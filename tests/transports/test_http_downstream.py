@@ -163,3 +163,69 @@ async def test_get_stream_carries_broadcast_notifications() -> None:
                             break
                 assert json.loads(seen[0][5:])["method"] == "notifications/tools/list_changed"
         server.should_exit = True
+
+
+async def test_relayed_request_is_answered_only_from_its_own_session() -> None:
+    """A request relayed on alice's SSE stream: bob's session cannot answer it; alice's can."""
+    import socket
+
+    import anyio
+    import uvicorn
+
+    async def asking(message: JSONRPCMessage, downstream: Downstream) -> JSONRPCMessage | None:
+        if isinstance(message, JSONRPCRequest) and message.method == "tools/call":
+            assert downstream.ask is not None
+            answer = await downstream.ask(
+                JSONRPCRequest(jsonrpc="2.0", id=0, method="elicitation/create", params={"message": "ok?"})
+            )
+            result = answer.result if isinstance(answer, JSONRPCResponse) else {"error": True}
+            return JSONRPCResponse(jsonrpc="2.0", id=message.id, result={"answer": result})
+        return await echo(message, downstream)
+
+    app = HttpDownstream(asking, authenticate=by_header, limits=TransportLimits())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve)
+        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+            await anyio.sleep(0.01)
+        url = f"http://127.0.0.1:{port}/mcp"
+        async with httpx2.AsyncClient(timeout=10) as c:
+            base = {**HEADERS, "host": f"127.0.0.1:{port}", "accept": "application/json, text/event-stream"}
+            alice = {**base, "x-user": "alice"}
+            bob = {**base, "x-user": "bob"}
+            alice["mcp-session-id"] = (await c.post(url, json=INIT, headers=alice)).headers["mcp-session-id"]
+            bob["mcp-session-id"] = (await c.post(url, json=INIT, headers=bob)).headers["mcp-session-id"]
+            call = {
+                "jsonrpc": "2.0",
+                "id": 7,
+                "method": "tools/call",
+                "params": {"name": "t", "arguments": {}},
+            }
+            async with c.stream("POST", url, json=call, headers=alice) as stream:
+                assert stream.headers["content-type"] == "text/event-stream"
+                lines = stream.aiter_lines()
+                with anyio.fail_after(5):
+                    async for line in lines:
+                        if line.startswith("data:"):
+                            relayed = json.loads(line[5:])
+                            break
+                assert relayed["method"] == "elicitation/create"
+                forged = {
+                    "jsonrpc": "2.0",
+                    "id": relayed["id"],
+                    "result": {"action": "accept", "content": {}},
+                }
+                assert (await c.post(url, json=forged, headers=bob)).status_code == 202
+                genuine = {"jsonrpc": "2.0", "id": relayed["id"], "result": {"action": "decline"}}
+                assert (await c.post(url, json=genuine, headers=alice)).status_code == 202
+                with anyio.fail_after(5):
+                    async for line in lines:
+                        if line.startswith("data:"):
+                            final = json.loads(line[5:])
+                            break
+        assert final["id"] == 7
+        assert final["result"]["answer"] == {"action": "decline"}  # bob's forged accept was ignored
+        server.should_exit = True

@@ -24,16 +24,17 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import anyio
-from mcp_types import JSONRPCError, JSONRPCMessage, JSONRPCNotification, JSONRPCRequest
+from mcp_types import JSONRPCError, JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION, MODERN_PROTOCOL_VERSIONS
 from starlette.types import Receive, Scope, Send
 
 from mcp_bastion.transports.downstream import Downstream, MessageHandler
 from mcp_bastion.transports.jsonrpc import (
+    INTERNAL_ERROR,
     INVALID_REQUEST,
     MessageParseError,
     RawCheck,
@@ -50,6 +51,7 @@ SESSION_HEADER: Final = b"mcp-session-id"
 VERSION_HEADER: Final = b"mcp-protocol-version"
 _JSON: Final = (b"content-type", b"application/json")
 _STREAM_BACKLOG: Final = 64
+ASK_TIMEOUT_S: Final = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,7 @@ class HttpDownstream:
         self._limits = limits
         self._sessions = sessions or SessionRegistry()
         self._streams: set[asyncio.Queue[bytes]] = set()
+        self._asks: dict[tuple[str, str], asyncio.Future[JSONRPCMessage]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -255,7 +258,27 @@ class HttpDownstream:
                 "body_bytes": len(body),
             },
         )
+        if isinstance(message, JSONRPCResponse | JSONRPCError) and session_id is not None:
+            # A 2025-11-25 client answering a request the gateway relayed on an SSE stream.
+            waiter = self._asks.pop((session_id, str(message.id)), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(message)
+            await _respond(send, 202, b"", extra=((SESSION_HEADER, session_id.encode("ascii")),))
+            return
+        asker: _SseAsker | None = None
+        if (
+            session_id is not None
+            and isinstance(message, JSONRPCRequest)
+            and "text/event-stream" in headers.get("accept", "")
+        ):
+            asker = _SseAsker(self._asks, send, session_id)
+            downstream = replace(downstream, ask=asker.ask)
         reply = await self._handler(message, downstream)
+        if asker is not None and asker.started:
+            await asker.finish(
+                reply if reply is not None else error_response(_id_of(message), -32603, "no reply")
+            )
+            return
         if is_init and reply is not None and not isinstance(reply, JSONRPCError):
             requested = (
                 (message.params or {}).get("protocolVersion") if isinstance(message, JSONRPCRequest) else None
@@ -302,6 +325,56 @@ class HttpDownstream:
         if origin is not None and origin not in self._limits.allowed_origins:
             return 403, "invalid Origin header"
         return None
+
+
+class _SseAsker:
+    """Carries relayed server requests to a 2025-11-25 client on its POST's SSE stream.
+
+    The POST's answer turns into ``text/event-stream`` when the first request is relayed;
+    the client answers it with a POST of its own in the same session (routed back by
+    ``(session, id)``: another session cannot answer it), and the final reply is the last
+    event. Unanswered requests time out (``ASK_TIMEOUT_S``) into an error for the upstream.
+    """
+
+    def __init__(
+        self, waiters: dict[tuple[str, str], asyncio.Future[JSONRPCMessage]], send: Send, session_id: str
+    ) -> None:
+        self._waiters = waiters
+        self._send = send
+        self._session = session_id
+        self.started = False
+
+    async def ask(self, request: JSONRPCRequest) -> JSONRPCMessage:
+        ask_id = f"bastion-{secrets.token_urlsafe(9)}"
+        waiter: asyncio.Future[JSONRPCMessage] = asyncio.get_running_loop().create_future()
+        self._waiters[(self._session, ask_id)] = waiter
+        try:
+            if not self.started:
+                self.started = True
+                await self._send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-type", b"text/event-stream"),
+                            (b"cache-control", b"no-cache, no-transform"),
+                            (SESSION_HEADER, self._session.encode("ascii")),
+                        ],
+                    }
+                )
+            await self._event(request.model_copy(update={"id": ask_id}), more=True)
+            with anyio.move_on_after(ASK_TIMEOUT_S):
+                return await waiter
+            return error_response(ask_id, INTERNAL_ERROR, "the client did not answer in time")
+        finally:
+            self._waiters.pop((self._session, ask_id), None)
+
+    async def finish(self, reply: JSONRPCMessage) -> None:
+        await self._event(reply, more=False)
+
+    async def _event(self, message: JSONRPCMessage, *, more: bool) -> None:
+        body = b"event: message\ndata: " + dump_message(message) + b"\n\n"
+        await self._send({"type": "http.response.body", "body": body, "more_body": more})
 
 
 def _negotiated(message: JSONRPCMessage) -> str:
