@@ -3,8 +3,9 @@
 An opener is a zero-argument callable returning the async context manager of the SDK's
 ``(read_stream, write_stream)`` pair; ``UpstreamConnection`` calls it on every (re)connect.
 stdio servers are started only by :mod:`mcp_bastion.sandbox`. HTTP upstreams use one
-``httpx2.AsyncClient`` per upstream for the process lifetime (never one per call),
-carrying the upstream's OWN credentials; the downstream client's token is never forwarded.
+:class:`~mcp_bastion.transports.http_upstream.UpstreamHTTP` (keep-alive pool, TLS context)
+per upstream for the process lifetime (never one per call), carrying the upstream's OWN
+credentials; the downstream client's token is never forwarded.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx2
 from mcp.client._transport import TransportStreams
 
 from mcp_bastion.config.sandbox import SandboxProfile
-from mcp_bastion.transports.http_upstream import http_upstream
+from mcp_bastion.transports.http_upstream import UpstreamHTTP, http_upstream
 from mcp_bastion.transports.upstream import Opener
 
 __all__ = ["http_opener", "stdio_opener"]
@@ -43,11 +43,7 @@ def stdio_opener(
 
 def http_opener(url: str, *, headers: Mapping[str, str] | None = None, timeout_s: float = 30.0) -> Opener:
     """Connect to a Streamable HTTP upstream with its own (static) credentials."""
-    client = httpx2.AsyncClient(
-        headers=dict(headers or {}),
-        timeout=httpx2.Timeout(timeout_s, read=max(timeout_s, 300.0)),
-        follow_redirects=False,
-    )
+    client = UpstreamHTTP(url, headers=headers, timeout_s=timeout_s, read_timeout_s=max(timeout_s, 300.0))
 
     @asynccontextmanager
     async def opener() -> AsyncIterator[TransportStreams]:
