@@ -9,15 +9,11 @@ the direct connection works (the attack succeeds without the control).
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import pytest
 from mcp import ClientSession
-from mcp_types import TextContent
+from tests.sandbox.conftest import call_json
 
 from mcp_bastion.config.sandbox import EgressPolicy, SandboxProfile
 from mcp_bastion.sandbox import HostCapabilities, SpawnEvent, open_stdio
@@ -29,39 +25,6 @@ needs_bwrap = pytest.mark.skipif(HOST.bwrap is None, reason="bubblewrap is not i
 needs_landlock = pytest.mark.skipif(HOST.landlock_abi < 4, reason="Landlock ABI >= 4 is not available")
 
 
-@pytest.fixture
-def other_listener() -> Iterator[int]:
-    """A second loopback listener, never listed: greets with ``other``."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.sendall(b"other")
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield int(server.getsockname()[1])
-    stop.set()
-    thread.join(timeout=2)
-    server.close()
-
-
-async def _call(session: ClientSession, tool: str, **args: Any) -> dict[str, Any]:
-    result = await session.call_tool(tool, args)
-    assert not result.is_error, result
-    block = result.content[0]
-    assert isinstance(block, TextContent)
-    data: dict[str, Any] = json.loads(block.text)
-    return data
-
-
 async def _attempts(
     command: list[str], profile: SandboxProfile, allowed: int, other: int, events: list[SpawnEvent]
 ) -> dict[str, dict[str, Any]]:
@@ -71,13 +34,13 @@ async def _attempts(
     ):
         await session.initialize()
         out = {
-            "tunnel_allowed": await _call(session, "proxy_connect", host="localhost", port=allowed),
-            "tunnel_other": await _call(session, "proxy_connect", host="localhost", port=other),
-            "tunnel_ip": await _call(session, "proxy_connect", host="127.0.0.1", port=allowed),
-            "direct_allowed": await _call(session, "connect_tcp", port=allowed),
-            "direct_other": await _call(session, "connect_tcp", port=other),
+            "tunnel_allowed": await call_json(session, "proxy_connect", host="localhost", port=allowed),
+            "tunnel_other": await call_json(session, "proxy_connect", host="localhost", port=other),
+            "tunnel_ip": await call_json(session, "proxy_connect", host="127.0.0.1", port=allowed),
+            "direct_allowed": await call_json(session, "connect_tcp", port=allowed),
+            "direct_other": await call_json(session, "connect_tcp", port=other),
         }
-        assert (await _call(session, "alive"))["ok"]
+        assert (await call_json(session, "alive"))["ok"]
     return out
 
 

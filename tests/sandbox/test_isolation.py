@@ -17,7 +17,7 @@ from typing import Any, Literal
 import anyio
 import pytest
 from mcp import ClientSession
-from mcp_types import TextContent
+from tests.sandbox.conftest import call_json
 
 from mcp_bastion.config.sandbox import DEFAULT_ENV_ALLOW, SandboxProfile
 from mcp_bastion.sandbox import HostCapabilities, SpawnEvent, open_stdio
@@ -37,15 +37,6 @@ needs_bwrap = pytest.mark.skipif(
 needs_landlock = pytest.mark.skipif(
     HOST.landlock_abi < 4, reason="Landlock ABI >= 4 is not available on this kernel"
 )
-
-
-async def _call(session: ClientSession, tool: str, **args: Any) -> dict[str, Any]:
-    result = await session.call_tool(tool, args)
-    assert not result.is_error, result
-    block = result.content[0]
-    assert isinstance(block, TextContent)
-    data: dict[str, Any] = json.loads(block.text)
-    return data
 
 
 async def _attack(
@@ -69,9 +60,9 @@ async def _attack(
     ):
         await session.initialize()
         for tool, args in attacks:
-            results[tool] = await _call(session, tool, **args)
-            assert (await _call(session, "alive"))["ok"], f"server stopped answering after {tool}"
-        results["confinement"] = json.loads((await _call(session, "confinement"))["detail"])
+            results[tool] = await call_json(session, tool, **args)
+            assert (await call_json(session, "alive"))["ok"], f"server stopped answering after {tool}"
+        results["confinement"] = json.loads((await call_json(session, "confinement"))["detail"])
     return results
 
 
@@ -170,7 +161,7 @@ async def test_limits_reach_the_server_clamped_to_the_gateways_own(hostile_comma
         ClientSession(read, write) as session,
     ):
         await session.initialize()
-        limits = json.loads((await _call(session, "limits"))["detail"])
+        limits = json.loads((await call_json(session, "limits"))["detail"])
     assert limits["RLIMIT_NOFILE"] == min(1_000_000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
     assert limits["RLIMIT_AS"] == 768 * 1024 * 1024
 
@@ -184,7 +175,7 @@ async def test_the_per_server_cgroup_is_removed_after_exit(hostile_command: list
         ClientSession(read, write) as session,
     ):
         await session.initialize()
-        await _call(session, "fork_many", count=5)  # children that were killed, not left running
+        await call_json(session, "fork_many", count=5)  # children that were killed, not left running
         cgroup = anyio.Path(events[0].detail["cgroup"])
         assert (await (cgroup / "pids.max").read_text(encoding="ascii")).strip() == "64"
     assert not await cgroup.exists()

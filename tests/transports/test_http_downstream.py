@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx2
 import pytest
@@ -124,12 +126,31 @@ async def test_other_methods_are_405() -> None:
         assert r.status_code == 405
 
 
-async def test_get_stream_carries_broadcast_notifications() -> None:
-    """A live session's GET stream receives what the gateway broadcasts (over real HTTP)."""
+@asynccontextmanager
+async def serving(app: HttpDownstream) -> AsyncIterator[int]:
+    """Serve ``app`` with uvicorn on a free loopback port (streams need a real server)."""
     import socket
 
     import anyio
     import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve)
+        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+            await anyio.sleep(0.01)
+        try:
+            yield port
+        finally:
+            server.should_exit = True
+
+
+async def test_get_stream_carries_broadcast_notifications() -> None:
+    """A live session's GET stream receives what the gateway broadcasts (over real HTTP)."""
+    import anyio
     from mcp_types import JSONRPCNotification
 
     app = HttpDownstream(
@@ -137,14 +158,7 @@ async def test_get_stream_carries_broadcast_notifications() -> None:
         authenticate=by_header,
         limits=TransportLimits(allowed_hosts=frozenset({"127.0.0.1"})),
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server.serve)
-        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-            await anyio.sleep(0.01)
+    async with serving(app) as port:
         url = f"http://127.0.0.1:{port}/mcp"
         async with httpx2.AsyncClient(timeout=10) as c:
             headers = {**HEADERS, "host": f"127.0.0.1:{port}", "x-user": "alice"}
@@ -162,15 +176,11 @@ async def test_get_stream_carries_broadcast_notifications() -> None:
                             seen.append(line)
                             break
                 assert json.loads(seen[0][5:])["method"] == "notifications/tools/list_changed"
-        server.should_exit = True
 
 
 async def test_relayed_request_is_answered_only_from_its_own_session() -> None:
     """A request relayed on alice's SSE stream: bob's session cannot answer it; alice's can."""
-    import socket
-
     import anyio
-    import uvicorn
 
     async def asking(message: JSONRPCMessage, downstream: Downstream) -> JSONRPCMessage | None:
         if isinstance(message, JSONRPCRequest) and message.method == "tools/call":
@@ -183,14 +193,7 @@ async def test_relayed_request_is_answered_only_from_its_own_session() -> None:
         return await echo(message, downstream)
 
     app = HttpDownstream(asking, authenticate=by_header, limits=TransportLimits())
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server.serve)
-        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-            await anyio.sleep(0.01)
+    async with serving(app) as port:
         url = f"http://127.0.0.1:{port}/mcp"
         async with httpx2.AsyncClient(timeout=10) as c:
             base = {**HEADERS, "host": f"127.0.0.1:{port}", "accept": "application/json, text/event-stream"}
@@ -228,4 +231,3 @@ async def test_relayed_request_is_answered_only_from_its_own_session() -> None:
                             break
         assert final["id"] == 7
         assert final["result"]["answer"] == {"action": "decline"}  # bob's forged accept was ignored
-        server.should_exit = True
