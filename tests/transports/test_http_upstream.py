@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
 from mcp.types import ToolAnnotations
@@ -304,3 +312,52 @@ async def test_redirect_is_not_followed() -> None:
                     await conn.ensure_connected()
             assert len(srv.requests) == 1
         assert target.requests == []
+
+
+def self_signed(tmp_path: Path) -> tuple[Path, Path, str]:
+    """A certificate for 127.0.0.1 and its key, written to files; plus the PEM text."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(pem)
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file, pem.decode()
+
+
+async def test_https_verifies_the_upstream_certificate(tmp_path: Path) -> None:
+    cert_file, key_file, pem = self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert_file, key_file)
+    state = RawServer(lambda h, b: http_answer("200 OK", b"secret"))
+    server = await asyncio.start_server(state.handle, "127.0.0.1", 0, ssl=server_tls)
+    url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/mcp"
+    async with server:
+        untrusted = UpstreamHTTP(url)
+        with pytest.raises(UpstreamHTTPError):  # an unknown certificate is refused
+            await _post(untrusted)
+        trusting = UpstreamHTTP(url)
+        assert trusting.ssl is not None
+        trusting.ssl.load_verify_locations(cadata=pem)
+        assert await _post(trusting) == b"secret"
+        assert await _post(trusting) == b"secret"
+        assert trusting.connections_made == 1

@@ -161,8 +161,17 @@ class Response:
 
     async def read(self, limit: int) -> bytes:
         """The whole body, refused when it exceeds ``limit`` bytes."""
-        if self._mode == "length" and self._left > limit:
-            raise UpstreamHTTPError("answer too large")
+        if self._mode == "length":
+            if self._left > limit:
+                raise UpstreamHTTPError("answer too large")
+            try:  # the common case in one read, without the generator's per-piece cost
+                async with asyncio.timeout(self._client.read_timeout_s):
+                    body = await self._conn.reader.readexactly(self._left)
+            except (OSError, TimeoutError, EOFError) as exc:
+                raise UpstreamHTTPError(f"body read failed: {type(exc).__name__}") from exc
+            self._left = 0
+            self.done = True
+            return body
         parts: list[bytes] = []
         size = 0
         async for chunk in self.chunks():
