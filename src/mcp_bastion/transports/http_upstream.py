@@ -16,8 +16,10 @@ Messages are parsed with the SDK's types (``transports.jsonrpc``).
 Why a hand-written HTTP/1.1 client (:class:`UpstreamHTTP`) instead of the SDK's httpx2
 (house rule: no home-made framing unless measured necessary): the upstream hop is the
 largest part of the gateway's added latency, and on loopback a forwarded ``tools/call``
-through this transport took 2.5-2.8 ms p50 on httpx2 and 1.3-1.6 ms on this client (same
-echo server, same machine, ``docs/benchmarks.md``). The client does only what this
+through this transport took 2.8-3.4 ms p50 on httpx2 and 1.6-2.1 ms on this client (runs
+alternating the two against the same echo server, same machine; a bare request on this
+client costs 1.4-1.6 ms, the echo server's own time; ``docs/benchmarks.md``). The gateway
+added 2.6 ms p50 instead of 4.2-5.6 ms with it. The client does only what this
 transport needs, against one origin: a pool of keep-alive connections (idle ones the
 server closed are dropped before reuse), requests written as one buffer, responses
 framed by ``Content-Length``, ``chunked`` or connection close.
