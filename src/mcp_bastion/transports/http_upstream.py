@@ -436,6 +436,9 @@ async def http_upstream(url: str, client: UpstreamHTTP) -> AsyncIterator[Transpo
             with anyio.move_on_after(2, shield=True), suppress(UpstreamHTTPError):
                 async with client.request("DELETE", {**_ACCEPT, "mcp-session-id": session["id"]}) as response:
                     await response.read(MAX_HEAD)
+        # The streams end with the gateway or before a reconnect: close idle keep-alive
+        # sockets now rather than leaving them to the process exit.
+        client.close()
 
 
 async def _answers(
