@@ -62,3 +62,61 @@ async def test_wrapped_vulnerable_server_is_defended_over_stdio(tmp_path: Path, 
         assert rows.structured_content == {"result": [{"id": 1, "name": "Ann Neil", "address": "Main St"}]}
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM records").fetchone() == (1,)
+
+
+def test_wrapper_keeps_reading_while_its_client_is_not(tmp_path: Path) -> None:
+    """A client that writes a lot before reading must not deadlock the wrapper (fuzzer finding).
+
+    The wrapper's replies fill the stdout pipe while the client is still writing; a blocking
+    write in the wrapper would stop it reading stdin, and both sides would wait forever.
+    """
+    import json
+    import subprocess
+    import threading
+
+    params, _ = wrap_params(tmp_path)
+    proc = subprocess.Popen(
+        [params.command, *params.args],
+        cwd=params.cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    # 40 replies of ~8 KB each (the id is echoed) overfill the 64 KiB stdout pipe; then a
+    # 3 MB line the wrapper must read (and refuse as too large) before the client reads.
+    big_ids = [f"{i}-" + "x" * 8000 for i in range(40)]
+    pings = b"".join(
+        json.dumps({"jsonrpc": "2.0", "id": rid, "method": "ping"}).encode() + b"\n" for rid in big_ids
+    )
+    pings += b"y" * 3_000_000 + b"\n"
+    done = threading.Event()
+
+    def write() -> None:
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps(init).encode() + b"\n" + pings)
+        proc.stdin.close()
+        done.set()
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    # Read nothing until the writer is through (or clearly stuck): the deadlock check.
+    finished = done.wait(timeout=60)
+    try:
+        assert finished, "the wrapper stopped reading its input while its output was full"
+        out = proc.stdout.read()
+        answered = {json.loads(line)["id"] for line in out.splitlines() if line.strip()}
+        assert {0, *big_ids} <= answered
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)

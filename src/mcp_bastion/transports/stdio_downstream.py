@@ -8,6 +8,10 @@ other line is checked (UTF-8, no batch) and parsed once by the SDK's types.
 
 Requests are handled concurrently (bounded by ``max_concurrency``); replies are written
 whole, one per line, under a lock. Nothing else may write to stdout: logs go to stderr.
+Writes go through a non-blocking pipe writer: a client that is busy writing a large
+message and not yet reading must not stall the wrapper's event loop (a blocking write on a
+full pipe would stop it reading stdin too: a deadlock, found by the fuzzer). Where stdout
+is a regular file (no pipe transport possible) it is written directly.
 
 The gateway may send the client a request of its own (an upstream's elicitation or
 sampling, relayed): ``ask`` writes it with a fresh id and waits (at most
@@ -63,6 +67,7 @@ class StdioDownstream:
         self._slots = anyio.Semaphore(max_concurrency)
         self._write_lock = anyio.Lock()
         self._out: BinaryIO = sys.stdout.buffer
+        self._writer: asyncio.StreamWriter | None = None
 
     async def serve(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         loop = asyncio.get_running_loop()
@@ -70,6 +75,11 @@ class StdioDownstream:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin or sys.stdin.buffer)
         if stdout is not None:
             self._out = stdout
+        try:
+            transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, self._out)
+            self._writer = asyncio.StreamWriter(transport, protocol, None, loop)
+        except (ValueError, OSError):
+            self._writer = None  # a regular file: writes never block for long
         async with anyio.create_task_group() as tg:
             while True:
                 try:
@@ -137,5 +147,9 @@ class StdioDownstream:
     async def send(self, message: JSONRPCMessage) -> None:
         data = dump_message(message) + b"\n"
         async with self._write_lock:
+            if self._writer is not None:
+                self._writer.write(data)
+                await self._writer.drain()
+                return
             self._out.write(data)
             self._out.flush()
