@@ -5,14 +5,14 @@ JSON-RPC request (``elicitation/create``, ``sampling/createMessage``) while it h
 call. Clients get it in their own era:
 
 - 2025-11-25 clients on a transport that can carry a request to them (``Downstream.ask``:
-  stdio, i.e. ``bastion wrap``) get the request relayed as it is.
+  stdio, and HTTP on the POST's SSE stream) get the request relayed as it is.
 - 2026-07-28 clients get the multi-round-trip form: the call answers
   ``{"resultType": "input_required", "inputRequests": {...}, "requestState": TOKEN}``
   while the upstream call stays open ("parked"); the client retries the same call with
   ``inputResponses`` and the ``requestState``, the answers go to the waiting upstream, and
   the call goes on (possibly asking again) until it has its result.
-- Anything else (a 2025-11-25 client over HTTP, whose POST is answered in JSON) gets
-  the server's request refused with a JSON-RPC error, as before.
+- Anything else (a 2025-11-25 HTTP client that does not accept an SSE answer) gets the
+  server's request refused with a JSON-RPC error.
 
 ``requestState`` integrity: the token is the SDK's AES-256-GCM codec
 (``mcp.server.request_state.AESGCMRequestStateCodec``) over an envelope that binds it to
@@ -35,8 +35,6 @@ reaches the upstream.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import json
 import logging
 import os
@@ -52,6 +50,7 @@ from mcp.server.request_state import AESGCMRequestStateCodec, InvalidRequestStat
 from mcp_types import JSONRPCError, JSONRPCRequest, JSONRPCResponse
 from mcp_types.methods import parse_client_result
 
+from mcp_bastion.canonical import digest
 from mcp_bastion.errors import ConfigError
 from mcp_bastion.transports.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, error_response
 from mcp_bastion.transports.upstream import UPSTREAM_PROTOCOL_VERSION, UpstreamConnection, UpstreamReply
@@ -98,11 +97,6 @@ def load_state_keys(path: Path | None) -> list[bytes]:
     return keys
 
 
-def _digest(value: Any) -> str:
-    raw = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()[:16]).decode("ascii")
-
-
 @dataclass(frozen=True, slots=True)
 class Binding:
     """What one round's ``requestState`` is bound to."""
@@ -114,10 +108,10 @@ class Binding:
 
     def claims(self) -> dict[str, str]:
         return {
-            "p": _digest(self.principal),
+            "p": digest(self.principal),
             "m": self.method,
             "t": self.target,
-            "a": _digest(self.arguments),
+            "a": digest(self.arguments),
         }
 
 

@@ -70,12 +70,13 @@ ServerRequestHandler = Callable[[JSONRPCRequest], Awaitable[UpstreamReply]]
 
 
 class _Pending:
-    __slots__ = ("asking", "deadline", "event", "on_server_request", "reply")
+    __slots__ = ("asking", "deadline", "event", "on_server_request", "reply", "time_limit")
 
     def __init__(self, on_server_request: ServerRequestHandler | None, time_limit: float) -> None:
         self.event = anyio.Event()
         self.reply: UpstreamReply | None = None
         self.on_server_request = on_server_request
+        self.time_limit = time_limit
         self.deadline = time.monotonic() + time_limit
         self.asking = 0  # server requests of this call waiting on the client
 
@@ -272,7 +273,7 @@ class UpstreamConnection:
             reply = error_response(request.id, METHOD_NOT_FOUND, "the client could not be asked")
         finally:
             owner.asking -= 1
-            owner.deadline = time.monotonic() + self._request_timeout
+            owner.deadline = time.monotonic() + owner.time_limit
         with suppress(UpstreamError):
             await self._send(reply)
 
@@ -307,7 +308,7 @@ class UpstreamConnection:
             await self._send(request.model_copy(update={"id": upstream_id}), headers)
             while not slot.event.is_set():
                 # The deadline moves while the client is being asked (see the module docstring).
-                remaining = time_limit if slot.asking else slot.deadline - time.monotonic()
+                remaining = slot.time_limit if slot.asking else slot.deadline - time.monotonic()
                 if remaining <= 0:
                     await self._cancel_upstream(upstream_id)
                     raise UpstreamError(
