@@ -32,7 +32,7 @@ from mcp_types import JSONRPCError, JSONRPCMessage, JSONRPCNotification, JSONRPC
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION, MODERN_PROTOCOL_VERSIONS
 from starlette.types import Receive, Scope, Send
 
-from mcp_bastion.transports.downstream import Downstream, MessageHandler
+from mcp_bastion.transports.downstream import Downstream, MessageHandler, PendingAsks
 from mcp_bastion.transports.jsonrpc import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -138,7 +138,7 @@ class HttpDownstream:
         self._limits = limits
         self._sessions = sessions or SessionRegistry()
         self._streams: set[asyncio.Queue[bytes]] = set()
-        self._asks: dict[tuple[str, str], asyncio.Future[JSONRPCMessage]] = {}
+        self._asks = PendingAsks(ASK_TIMEOUT_S)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -179,17 +179,7 @@ class HttpDownstream:
         if session_id is None or self._sessions.lookup(session_id, principal) is None:
             await _send_error(send, 404, None, INVALID_REQUEST, "session not found")
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"text/event-stream"),
-                    (b"cache-control", b"no-cache, no-transform"),
-                    (SESSION_HEADER, session_id.encode("ascii")),
-                ],
-            }
-        )
+        await _start_event_stream(send, session_id)
         await send({"type": "http.response.body", "body": b": mcp-bastion\n\n", "more_body": True})
         queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=_STREAM_BACKLOG)
         self._streams.add(queue)
@@ -210,7 +200,7 @@ class HttpDownstream:
 
     def broadcast(self, message: JSONRPCNotification) -> None:
         """Queue ``message`` on every open GET stream (dropped where a stream is full)."""
-        event = b"event: message\ndata: " + dump_message(message) + b"\n\n"
+        event = _sse_event(message)
         for queue in list(self._streams):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(event)
@@ -260,9 +250,7 @@ class HttpDownstream:
         )
         if isinstance(message, JSONRPCResponse | JSONRPCError) and session_id is not None:
             # A 2025-11-25 client answering a request the gateway relayed on an SSE stream.
-            waiter = self._asks.pop((session_id, str(message.id)), None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(message)
+            self._asks.answer(message, scope=session_id)
             await _respond(send, 202, b"", extra=((SESSION_HEADER, session_id.encode("ascii")),))
             return
         asker: _SseAsker | None = None
@@ -276,7 +264,7 @@ class HttpDownstream:
         reply = await self._handler(message, downstream)
         if asker is not None and asker.started:
             await asker.finish(
-                reply if reply is not None else error_response(_id_of(message), -32603, "no reply")
+                reply if reply is not None else error_response(_id_of(message), INTERNAL_ERROR, "no reply")
             )
             return
         if is_init and reply is not None and not isinstance(reply, JSONRPCError):
@@ -331,50 +319,46 @@ class _SseAsker:
     """Carries relayed server requests to a 2025-11-25 client on its POST's SSE stream.
 
     The POST's answer turns into ``text/event-stream`` when the first request is relayed;
-    the client answers it with a POST of its own in the same session (routed back by
-    ``(session, id)``: another session cannot answer it), and the final reply is the last
+    the client answers it with a POST of its own in the same session (``PendingAsks``
+    scoped by session: another session cannot answer it), and the final reply is the last
     event. Unanswered requests time out (``ASK_TIMEOUT_S``) into an error for the upstream.
     """
 
-    def __init__(
-        self, waiters: dict[tuple[str, str], asyncio.Future[JSONRPCMessage]], send: Send, session_id: str
-    ) -> None:
-        self._waiters = waiters
+    def __init__(self, asks: PendingAsks, send: Send, session_id: str) -> None:
+        self._asks = asks
         self._send = send
         self._session = session_id
         self.started = False
 
     async def ask(self, request: JSONRPCRequest) -> JSONRPCMessage:
-        ask_id = f"bastion-{secrets.token_urlsafe(9)}"
-        waiter: asyncio.Future[JSONRPCMessage] = asyncio.get_running_loop().create_future()
-        self._waiters[(self._session, ask_id)] = waiter
-        try:
-            if not self.started:
-                self.started = True
-                await self._send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [
-                            (b"content-type", b"text/event-stream"),
-                            (b"cache-control", b"no-cache, no-transform"),
-                            (SESSION_HEADER, self._session.encode("ascii")),
-                        ],
-                    }
-                )
-            await self._event(request.model_copy(update={"id": ask_id}), more=True)
-            with anyio.move_on_after(ASK_TIMEOUT_S):
-                return await waiter
-            return error_response(ask_id, INTERNAL_ERROR, "the client did not answer in time")
-        finally:
-            self._waiters.pop((self._session, ask_id), None)
+        return await self._asks.ask(request, self._relay, scope=self._session)
+
+    async def _relay(self, request: JSONRPCRequest) -> None:
+        if not self.started:
+            self.started = True
+            await _start_event_stream(self._send, self._session)
+        await self._send({"type": "http.response.body", "body": _sse_event(request), "more_body": True})
 
     async def finish(self, reply: JSONRPCMessage) -> None:
-        await self._event(reply, more=False)
+        await self._send({"type": "http.response.body", "body": _sse_event(reply), "more_body": False})
 
-    async def _event(self, message: JSONRPCMessage, *, more: bool) -> None:
-        body = b"event: message\ndata: " + dump_message(message) + b"\n\n"
-        await self._send({"type": "http.response.body", "body": body, "more_body": more})
+
+async def _start_event_stream(send: Send, session_id: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"text/event-stream"),
+                (b"cache-control", b"no-cache, no-transform"),
+                (SESSION_HEADER, session_id.encode("ascii")),
+            ],
+        }
+    )
+
+
+def _sse_event(message: JSONRPCMessage) -> bytes:
+    return b"event: message\ndata: " + dump_message(message) + b"\n\n"
 
 
 def _negotiated(message: JSONRPCMessage) -> str:

@@ -21,7 +21,6 @@ sampling, relayed): ``ask`` writes it with a fresh id and waits (at most
 from __future__ import annotations
 
 import asyncio
-import itertools
 import sys
 from dataclasses import replace
 from typing import BinaryIO
@@ -29,9 +28,8 @@ from typing import BinaryIO
 import anyio
 from mcp_types import JSONRPCError, JSONRPCMessage, JSONRPCRequest, JSONRPCResponse
 
-from mcp_bastion.transports.downstream import Downstream, MessageHandler
+from mcp_bastion.transports.downstream import Downstream, MessageHandler, PendingAsks
 from mcp_bastion.transports.jsonrpc import (
-    INTERNAL_ERROR,
     INVALID_REQUEST,
     MessageParseError,
     RawCheck,
@@ -60,9 +58,7 @@ class StdioDownstream:
         self._raw_check = raw_check
         self._handler = handler
         self._downstream = replace(downstream, ask=self.ask)
-        self._ask_timeout = ask_timeout
-        self._ask_ids = itertools.count(1)
-        self._asks: dict[str, asyncio.Future[JSONRPCMessage]] = {}
+        self._asks = PendingAsks(ask_timeout)
         self._max = max_message_bytes
         self._slots = anyio.Semaphore(max_concurrency)
         self._write_lock = anyio.Lock()
@@ -116,10 +112,8 @@ class StdioDownstream:
             await self.send(error_response(None, exc.code, str(exc)))
             return
         if isinstance(message, JSONRPCResponse | JSONRPCError):
-            waiter = self._asks.pop(str(message.id), None) if message.id is not None else None
-            if waiter is not None and not waiter.done():
-                waiter.set_result(message)
-            return  # an answer to nothing we asked is dropped
+            self._asks.answer(message)
+            return
         await self._slots.acquire()
         tg.start_soon(self._handle, message)
 
@@ -133,16 +127,7 @@ class StdioDownstream:
 
     async def ask(self, request: JSONRPCRequest) -> JSONRPCMessage:
         """Send ``request`` to the client under a fresh id; its answer (or a timeout error)."""
-        ask_id = f"bastion-{next(self._ask_ids)}"
-        waiter: asyncio.Future[JSONRPCMessage] = asyncio.get_running_loop().create_future()
-        self._asks[ask_id] = waiter
-        try:
-            await self.send(request.model_copy(update={"id": ask_id}))
-            with anyio.move_on_after(self._ask_timeout):
-                return await waiter
-            return error_response(ask_id, INTERNAL_ERROR, "the client did not answer in time")
-        finally:
-            self._asks.pop(ask_id, None)
+        return await self._asks.ask(request, self.send)
 
     async def send(self, message: JSONRPCMessage) -> None:
         data = dump_message(message) + b"\n"
