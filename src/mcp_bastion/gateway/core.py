@@ -537,8 +537,31 @@ class Gateway:
 
     async def _record_now(self, outcome: ChainOutcome, latency_ms: float, *, durable: bool) -> bool:
         assert self.recorder is not None
+        return await self._audit_write(
+            self.recorder.record(outcome.exchange, outcome, latency_ms=latency_ms, durable=durable)
+        )
+
+    def sandbox_event(self, upstream: str, event: Any) -> None:
+        """Audit one sandbox event of ``upstream`` (spawn, exit, crash, restart, egress).
+
+        The sandbox calls this on the gateway's loop. Written in the background like other
+        records (spawns durably), tracked for ``drain``; a failed write puts the audit path
+        in its failing state like any other record.
+        """
+        build = getattr(self.recorder, "sandbox_event", None)
+        sink = getattr(self.recorder, "sink", None)
+        if not callable(build) or sink is None:
+            return
+        record = build(upstream, event)
+        write = sink.write(record, durable=record.method == "sandbox/spawn")
+        task = asyncio.get_running_loop().create_task(self._audit_write(write))
+        self._audit_tasks.add(task)
+        task.add_done_callback(self._audit_tasks.discard)
+
+    async def _audit_write(self, write: Awaitable[None]) -> bool:
+        """Await one audit write; False (and the failing state) if it failed."""
         try:
-            await self.recorder.record(outcome.exchange, outcome, latency_ms=latency_ms, durable=durable)
+            await write
         except Exception as exc:  # noqa: BLE001 - an audit failure withholds results, never crashes
             if not self._audit_failing:
                 logger.error(

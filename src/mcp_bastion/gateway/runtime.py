@@ -7,7 +7,6 @@ audit recorder) and is used as an async context manager by both the HTTP gateway
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
@@ -61,7 +60,6 @@ class GatewayRuntime:
             raise ConfigError("upstreams: at least one upstream server is required")
         self.config = config
         self.catalog = Catalog()
-        self._sandbox_tasks: set[asyncio.Task[None]] = set()
         self._exit = AsyncExitStack()
         extras = dict(extras or {})
         self._owned: OpenStores | None = None
@@ -103,39 +101,8 @@ class GatewayRuntime:
         )
 
     def _sandbox_events(self, upstream: str) -> Callable[[Any], None]:
-        """The sandbox's event callback for ``upstream``: each event becomes an audit record.
-
-        Spawn records are written like world-changing calls (durable); a failed write is
-        logged and counted (the process is already running; the next call then meets the
-        failing audit path and is refused).
-        """
-
-        def on_event(event: Any) -> None:
-            recorder = self.gateway.recorder
-            sandbox_event = getattr(recorder, "sandbox_event", None)
-            sink = getattr(recorder, "sink", None)
-            if not callable(sandbox_event) or sink is None:
-                return
-            record = sandbox_event(upstream, event)
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                return  # not on the gateway's loop (cannot happen for open_stdio); nothing to await
-            task = loop.create_task(
-                self._write_sandbox_record(sink, record, durable=record.method == "sandbox/spawn")
-            )
-            self._sandbox_tasks.add(task)
-            task.add_done_callback(self._sandbox_tasks.discard)
-
-        return on_event
-
-    async def _write_sandbox_record(self, sink: Any, record: Any, *, durable: bool) -> None:
-        try:
-            await sink.write(record, durable=durable)
-        except Exception as exc:  # noqa: BLE001 - an audit failure is reported, never crashes the loop
-            logger.error("audit record of a sandbox event failed: %s", type(exc).__name__)
-            if self.metrics is not None:
-                self.metrics.audit_failure()
+        """The sandbox's event callback for ``upstream``: each event becomes an audit record."""
+        return lambda event: self.gateway.sandbox_event(upstream, event)
 
     async def _on_notification(self, upstream: str, message: JSONRPCNotification) -> None:
         await self.gateway.upstream_notification(upstream, message)
@@ -155,9 +122,8 @@ class GatewayRuntime:
             if self.gateway.bridge is not None:
                 self.gateway.bridge.close()
             await self.gateway.drain()
-            if self._sandbox_tasks:
-                await asyncio.gather(*list(self._sandbox_tasks), return_exceptions=True)
             await self._exit.aclose()
+            await self.gateway.drain()  # the sandbox's exit records, written as upstreams stop
             if self._owned is not None:
                 await self._owned.final_checkpoint()
             close = getattr(self.gateway.recorder, "close", None)
