@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import json
 import re
 import socket
@@ -20,14 +18,11 @@ from typing import Any
 import anyio
 import pytest
 import uvicorn
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
 from mcp.types import ToolAnnotations
 from mcp_types import JSONRPCError, JSONRPCRequest, JSONRPCResponse
+from tests.tlsutil import self_signed
 
 from mcp_bastion.errors import UpstreamError
 from mcp_bastion.transports.http_upstream import MAX_HEAD, UpstreamHTTP, UpstreamHTTPError, http_upstream
@@ -314,38 +309,9 @@ async def test_redirect_is_not_followed() -> None:
         assert target.requests == []
 
 
-def self_signed(tmp_path: Path) -> tuple[Path, Path, str]:
-    """A certificate for 127.0.0.1 and its key, written to files; plus the PEM text."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(pem)
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_file, key_file, pem.decode()
-
-
 async def test_https_verifies_the_upstream_certificate(tmp_path: Path) -> None:
-    cert_file, key_file, pem = self_signed(tmp_path)
+    cert_file, key_file = self_signed(tmp_path)
+    pem = cert_file.read_text()
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert_file, key_file)
     state = RawServer(lambda h, b: http_answer("200 OK", b"secret"))
