@@ -15,6 +15,7 @@ import anyio
 import typer
 from rich.console import Console
 
+from mcp_bastion.cli._sandbox_options import IsolationOption, WritePathOption
 from mcp_bastion.config.sandbox import SandboxProfile
 from mcp_bastion.fuzzer import FuzzOptions, stdio_channel
 from mcp_bastion.fuzzer import fuzz as run_fuzz
@@ -41,17 +42,8 @@ def fuzz(  # noqa: PLR0917 - Typer maps each parameter to a CLI option
     tool: Annotated[
         list[str] | None, typer.Option("--tool", help="Tool names to aim tools/call at (repeat).")
     ] = None,
-    write_path: Annotated[
-        list[str] | None,
-        typer.Option("--write-path", help="Directory the sandboxed server may write (repeat)."),
-    ] = None,
-    isolation: Annotated[
-        str,
-        typer.Option(
-            "--isolation",
-            help="auto, bubblewrap, landlock, or none (for targets that sandbox themselves: bastion wrap).",
-        ),
-    ] = "auto",
+    write_path: WritePathOption = None,
+    isolation: IsolationOption = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Fuzz the stdio MCP server TARGET with malformed and hostile JSON-RPC messages."""

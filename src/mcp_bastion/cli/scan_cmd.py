@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
+from mcp_bastion.cli._sandbox_options import IsolationOption, WritePathOption
 from mcp_bastion.config.sandbox import SandboxProfile
 from mcp_bastion.detectors import Severity
 from mcp_bastion.scanner.baseline import BaselineError, load_baseline, save_baseline
@@ -63,21 +64,12 @@ def scan(  # noqa: PLR0917 - Typer maps each parameter to a CLI option
     active: Annotated[
         bool, typer.Option("--active", help="Run attack probes (changes the target!).")
     ] = False,
-    write_path: Annotated[
-        list[str] | None,
-        typer.Option("--write-path", help="Directory the sandboxed server may write (repeat)."),
-    ] = None,
+    write_path: WritePathOption = None,
     read_path: Annotated[
         list[str] | None,
         typer.Option("--read-path", help="Extra directory the sandboxed server may read (repeat)."),
     ] = None,
-    isolation: Annotated[
-        str,
-        typer.Option(
-            "--isolation",
-            help="auto, bubblewrap, landlock, or none (for targets that sandbox themselves: bastion wrap).",
-        ),
-    ] = "auto",
+    isolation: IsolationOption = "auto",
     fmt: Annotated[str, typer.Option("--format", help="table, json, sarif or html")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     fail_on: Annotated[
