@@ -26,10 +26,11 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 import structlog
-from anyio.abc import ByteStream, SocketAttribute
+from anyio.abc import ByteStream, Listener, SocketAttribute
 
 from mcp_bastion.config.sandbox import EgressPolicy, parse_egress_entry
 
@@ -330,21 +331,23 @@ class EgressProxy:
         """Listen on the Unix socket ``path`` (mode 0600) and serve until the block exits."""
         listener = await anyio.create_unix_listener(path)
         os.chmod(path, 0o600)  # noqa: PTH101 - the listener's own path, right after bind
-        async with listener, anyio.create_task_group() as tg:
-            tg.start_soon(listener.serve, self.handle)
-            try:
-                yield path
-            finally:
-                tg.cancel_scope.cancel()
+        async with self._serving(listener):
+            yield path
 
     @asynccontextmanager
     async def serve_tcp(self) -> AsyncIterator[int]:
         """Listen on a free port of ``127.0.0.1`` and serve until the block exits; yields the port."""
         listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
         port = int(listener.extra(SocketAttribute.local_port))  # noqa: S610 - anyio's typed attribute, not Django
+        async with self._serving(listener):
+            yield port
+
+    @asynccontextmanager
+    async def _serving(self, listener: Listener[Any]) -> AsyncIterator[None]:
+        """Serve connections from ``listener`` until the block exits, then close it."""
         async with listener, anyio.create_task_group() as tg:
             tg.start_soon(listener.serve, self.handle)
             try:
-                yield port
+                yield
             finally:
                 tg.cancel_scope.cancel()
